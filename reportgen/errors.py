@@ -1,0 +1,32 @@
+"""User-facing errors.
+
+Every problem a user can fix (bad file, missing key, bad row, missing column …) is raised as a
+:class:`ReportgenError`. The CLI prints its message as one line, exits non-zero and writes nothing;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class ReportgenError(click.ClickException):
+    """A problem with the user's input, reported as one line and exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        # One line: the CLI contract is "one clear line naming the problem".
+        super().__init__(" ".join(str(message).split()))
+
+
+class CheckpointError(ReportgenError):
+    """The checkpoint cannot be read or does not match the MMTD layout."""
+
+
+class DataError(ReportgenError):
+    """The dataset (CSV, pictures, selection) is unusable."""
+
+
+class ResultsError(ReportgenError):
+    """A results.json file is missing, malformed or of an unknown schema version."""
