@@ -1,0 +1,93 @@
+"""results.json: the versioned, plain-JSON contract between analysis and presentation.
+
+``analyze`` writes it (with the model), ``render`` reads it (without). Its JSON Schema is
+``reportgen/schema/results.schema.json``; both directions validate against it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ResultsError
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The published JSON Schema of results.json."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def validate_results(results: dict[str, Any], source: str = "results") -> None:
+    """Raise :class:`ResultsError` naming the first offending key if ``results`` breaks the schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = next(iter(sorted(validator.iter_errors(results), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ResultsError(f"{source}: invalid at '{where}': {error.message[:200]}")
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples to plain JSON; refuse NaN/inf (not JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps_results(results: dict[str, Any]) -> str:
+    """Deterministic JSON text: sorted keys, fixed indentation, trailing newline."""
+    return json.dumps(_plain(results), indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file + rename, so a failure never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_results(results: dict[str, Any], path: Path) -> None:
+    """Validate, then atomically write results.json."""
+    plain = _plain(results)
+    validate_results(plain, source=str(path))
+    write_text_atomic(Path(path), dumps_results(plain))
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read and validate a results.json; any problem is one clear :class:`ResultsError`."""
+    path = Path(path)
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(results, dict):
+        raise ResultsError(f"{path}: expected a JSON object at the top level")
+    version = results.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ResultsError(f"{path}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION!r})")
+    validate_results(results, source=str(path))
+    return results
