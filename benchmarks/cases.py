@@ -1,0 +1,334 @@
+"""One benchmark case per invocation, so each measures its own peak memory.
+
+``python -m benchmarks.cases CASE [--device cpu|cuda] [--quick]`` prints one JSON object on the
+last line of stdout. :mod:`benchmarks.run` starts every case in a fresh interpreter: peak RSS
+(``ru_maxrss``) is per process, so sharing one would report the maximum of all cases.
+
+All model cases use a **full-size** random-weight MMTD (bert-base-multilingual-cased + dit-base
+shapes, ~270 M parameters) built from :func:`reportgen.model.mmtd_base_config`, whose state dict is
+checked against the published 431-entry layout, 256 tokens and 224 px pictures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYOUT = ROOT / "tests" / "data" / "checkpoint_layout.json"
+MAX_LENGTH = 256
+IMAGE_SIZE = 224
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def peak_rss_gb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn: Callable[[], Any], device: str, repeat: int = 1) -> float:
+    """Median wall seconds of ``repeat`` calls of ``fn`` (after the caller's warm-up)."""
+    times = []
+    for _ in range(repeat):
+        _sync(device)
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def full_size_model(device: str, attention: str = "sdpa"):
+    """A full-size MMTD with random weights, checked against the shared checkpoint layout."""
+    import torch
+
+    from reportgen.model import MMTD, mmtd_base_config
+
+    torch.manual_seed(0)
+    model = MMTD(mmtd_base_config()).eval()
+    if LAYOUT.exists():
+        from reportgen.checkpoint import original_state_dict
+
+        layout = json.loads(LAYOUT.read_text())["layout"]
+        ours = {k: list(v.shape) for k, v in original_state_dict(model).items()}
+        expected = {k: list(v["shape"] if isinstance(v, dict) else v) for k, v in layout.items()}
+        if ours != expected:
+            missing = sorted(set(expected) ^ set(ours))[:5]
+            raise SystemExit(f"full-size model does not match the shared layout: {missing}")
+    model.set_attention_implementation(attention)
+    return model.to(device)
+
+
+def synthetic_batch(batch_size: int, device: str, seed: int = 0) -> dict:
+    """A batch shaped like MMTD's training inputs: 256 tokens (mostly real text), 224 px pictures."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    input_ids = torch.randint(1000, 30000, (batch_size, MAX_LENGTH), generator=generator)
+    input_ids[:, 0] = 101  # [CLS]
+    input_ids[:, 200] = 102  # [SEP]
+    input_ids[:, 201:] = 0  # [PAD]
+    attention_mask = (input_ids != 0).long()
+    pixel_values = torch.rand(batch_size, 3, IMAGE_SIZE, IMAGE_SIZE, generator=generator) * 2 - 1
+    batch = {
+        "input_ids": input_ids,
+        "token_type_ids": torch.zeros_like(input_ids),
+        "attention_mask": attention_mask,
+        "pixel_values": pixel_values,
+    }
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+SPECIAL_IDS = {"cls": 101, "sep": 102, "pad": 0}
+
+
+# -- cases -------------------------------------------------------------------------------------
+def case_forward(device: str, quick: bool) -> dict:
+    """Forward throughput (samples/s) at batch sizes 1/8/32, SDPA vs eager attention."""
+    import torch
+
+    sizes = [1, 8] if quick else [1, 8, 32]
+    model = full_size_model(device)
+    out: dict[str, Any] = {}
+    for attention in ("sdpa", "eager"):
+        model.set_attention_implementation(attention)
+        for batch_size in sizes:
+            batch = synthetic_batch(batch_size, device)
+            with torch.inference_mode():
+                model(**batch)  # warm-up
+                seconds = timed(lambda: model(**batch), device, repeat=3 if batch_size < 32 else 1)
+            out[f"{attention}_bs{batch_size}"] = {"seconds": seconds, "samples_per_s": batch_size / seconds}
+    return out
+
+
+def case_predict(device: str, quick: bool) -> dict:
+    """``reportgen.predict.predict`` on a synthetic EDP folder vs the raw forward at the same batch size."""
+    import torch
+    from PIL import Image
+
+    from reportgen.data import load_edp
+    from reportgen.predict import predict
+
+    n, batch_size = (16, 8) if quick else (64, 16)
+    model = full_size_model(device)
+    tokenizer_dir = Path(tempfile.mkdtemp()) / "tok"
+    preprocessor = _full_size_preprocessor(tokenizer_dir)
+    folder = Path(tempfile.mkdtemp())
+    (folder / "pics").mkdir()
+    rows = []
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"] * 40
+    for i in range(n):
+        Image.new("RGB", (600, 800), (255, 255, 255)).save(folder / "pics" / f"{i}.png")
+        rows.append({"texts": " ".join(words[i % 7:][:220]), "pics": f"{i}.png", "labels": i % 2})
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(folder / "EDP.csv", index=False)
+    dataset = load_edp(folder / "EDP.csv", folder / "pics")
+    predict(model, preprocessor, load_edp(folder / "EDP.csv", folder / "pics", rows=[0]), batch_size=1,
+            device=device, progress=False)  # warm-up
+    predict_s = timed(lambda: predict(model, preprocessor, dataset, batch_size=batch_size, device=device,
+                                      progress=False), device)
+    batch = synthetic_batch(batch_size, device)
+    with torch.inference_mode():
+        model(**batch)
+        forward_s = timed(lambda: model(**batch), device, repeat=3) * (n / batch_size)
+    return {
+        "rows": n, "batch_size": batch_size,
+        "predict_samples_per_s": n / predict_s, "forward_samples_per_s": n / forward_s,
+        "ratio": forward_s / predict_s,
+    }
+
+
+def _full_size_preprocessor(tokenizer_dir: Path):
+    """A WordPiece tokenizer with a 30k vocabulary (no download) and the DiT-equivalent image processor."""
+    from transformers import BertTokenizerFast
+
+    from reportgen.preprocessing import Preprocessor, load_preprocessor
+
+    tokenizer_dir.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"]
+    vocab = specials + words + [f"w{i}" for i in range(30000 - len(specials) - len(words))]
+    (tokenizer_dir / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(tokenizer_dir / "vocab.txt"), do_lower_case=False).save_pretrained(tokenizer_dir)
+    preprocessor = load_preprocessor(str(tokenizer_dir), None, IMAGE_SIZE, MAX_LENGTH)
+    assert isinstance(preprocessor, Preprocessor)
+    return preprocessor
+
+
+def _forward_backward_floor(model, device: str, batch_size: int) -> float:
+    """Seconds of one batched forward+backward of the spam log-odds w.r.t. the embeddings."""
+    import torch
+
+    from reportgen.model import spam_log_odds
+
+    batch = synthetic_batch(batch_size, device)
+
+    def step() -> None:
+        embeds = model.text_encoder.bert.embeddings.word_embeddings(batch["input_ids"]).detach().requires_grad_()
+        pixels = batch["pixel_values"].clone().requires_grad_()
+        text = model.encode_text(None, batch["token_type_ids"], batch["attention_mask"], inputs_embeds=embeds)
+        image = model.encode_image(pixels).hidden_states[-1]
+        spam_log_odds(model.fuse(text.last_hidden_state, image)).sum().backward()
+
+    step()  # warm-up
+    return timed(step, device)
+
+
+def _explain_options(**overrides):
+    from reportgen.attribution import ExplainOptions
+
+    return ExplainOptions(**overrides)
+
+
+def _ig(model, device: str, **overrides) -> dict:
+    from reportgen.attribution import integrated_gradients
+
+    batch = synthetic_batch(1, device)
+    return integrated_gradients(model, batch, SPECIAL_IDS, _explain_options(**overrides))
+
+
+def case_ig_ours(device: str, quick: bool) -> dict:
+    """reportgen's default input-level IG for one sample, against its floor."""
+    options = _explain_options()
+    model = full_size_model(device)
+    batch_size = options.internal_batch_size or options.ig_steps
+    floor_step = _forward_backward_floor(model, device, min(batch_size, options.ig_steps))
+    floor = floor_step * options.ig_steps / min(batch_size, options.ig_steps)
+    start = time.perf_counter()
+    result = _ig(model, device)
+    _sync(device)
+    seconds = time.perf_counter() - start
+    return {
+        "n_steps": options.ig_steps, "method": options.ig_method, "internal_batch_size": batch_size,
+        "seconds": seconds, "floor_seconds": floor, "ratio_to_floor": seconds / floor,
+        "relative_delta": result["relative_delta"],
+    }
+
+
+def case_ig_seed_style(device: str, quick: bool) -> dict:
+    """The replaced notebook's way: 50 Riemann steps in a single batch (no internal batching)."""
+    model = full_size_model(device)
+    start = time.perf_counter()
+    result = _ig(model, device, ig_steps=50, ig_method="riemann_trapezoid", internal_batch_size=50)
+    _sync(device)
+    return {"n_steps": 50, "seconds": time.perf_counter() - start, "relative_delta": result["relative_delta"]}
+
+
+def case_ig_convergence(device: str, quick: bool) -> dict:
+    """Relative completeness gap by method and step count (same sample, same model)."""
+    model = full_size_model(device)
+    plan = {"gausslegendre": [4, 8, 16, 20] if not quick else [4, 8],
+            "riemann_trapezoid": [8, 16, 32, 50] if not quick else [8, 16]}
+    out: dict[str, Any] = {}
+    for method, steps in plan.items():
+        for n_steps in steps:
+            start = time.perf_counter()
+            result = _ig(model, device, ig_steps=n_steps, ig_method=method)
+            _sync(device)
+            out[f"{method}_{n_steps}"] = {"n_steps": n_steps, "seconds": time.perf_counter() - start,
+                                          "relative_delta": result["relative_delta"]}
+    return out
+
+
+def case_fusion_ig(device: str, quick: bool) -> dict:
+    """Fusion-level IG (encoders once) vs input-level IG: cost ratio and modality-share agreement."""
+    from reportgen.attribution import fusion_integrated_gradients
+    from reportgen.modality import ig_modality_split
+
+    model = full_size_model(device)
+    batch = synthetic_batch(1, device)
+    fusion_integrated_gradients(model, batch, SPECIAL_IDS, _explain_options())  # warm-up
+    start = time.perf_counter()
+    fusion = fusion_integrated_gradients(model, batch, SPECIAL_IDS, _explain_options())
+    _sync(device)
+    fusion_s = time.perf_counter() - start
+    start = time.perf_counter()
+    full = _ig(model, device)
+    _sync(device)
+    input_s = time.perf_counter() - start
+    input_split = ig_modality_split(full)
+    return {
+        "fusion_seconds": fusion_s, "input_seconds": input_s, "cost_ratio": input_s / fusion_s,
+        "fusion_text_share": fusion["text_share"], "input_text_share": input_split["text_share"],
+    }
+
+
+def case_render(device: str, quick: bool) -> dict:
+    """HTML and PDF render time from a synthetic results.json of 6 and 100 samples."""
+    sys.path.insert(0, str(ROOT))
+    from reportgen.render import render_report
+    from tests.results_fixture import make_results
+
+    out: dict[str, Any] = {}
+    for n in ([6] if quick else [6, 100]):
+        results = make_results(n_samples=n)
+        for fmt in ("html", "pdf"):
+            folder = Path(tempfile.mkdtemp())
+            start = time.perf_counter()
+            render_report(results, folder, formats=(fmt,), deterministic=True)
+            out[f"{fmt}_{n}"] = {"seconds": time.perf_counter() - start}
+    return out
+
+
+def case_demo_cold(device: str, quick: bool) -> dict:
+    """Cold ``reportgen demo`` (empty cache dirs) as a user runs it."""
+    import os
+    import subprocess
+
+    folder = Path(tempfile.mkdtemp())
+    env = dict(os.environ, XDG_CACHE_HOME=str(folder / "cache"), HF_HUB_OFFLINE="1")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "demo", "--out", str(folder / "demo")],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"demo failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return {"seconds": seconds}
+
+
+CASES: dict[str, Callable[[str, bool], dict]] = {
+    "forward": case_forward,
+    "predict": case_predict,
+    "ig_ours": case_ig_ours,
+    "ig_seed_style": case_ig_seed_style,
+    "ig_convergence": case_ig_convergence,
+    "fusion_ig": case_fusion_ig,
+    "render": case_render,
+    "demo_cold": case_demo_cold,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    result = CASES[args.case](args.device, args.quick)
+    result["case_wall_seconds"] = time.perf_counter() - start
+    result["peak_rss_gb"] = peak_rss_gb()
+    if args.device == "cuda":
+        import torch
+
+        result["peak_cuda_gb"] = torch.cuda.max_memory_allocated() / 1024**3
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
