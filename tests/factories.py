@@ -52,3 +52,21 @@ def write_vocab_tokenizer(folder: Path) -> Path:
     tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=False)
     tokenizer.save_pretrained(str(folder))
     return folder
+
+
+def write_cased_tokenizer(folder: Path) -> Path:
+    """Write a cased BertTokenizerFast over :data:`VOCAB` to ``folder`` (appended by core-data).
+
+    transformers 5's ``BertTokenizerFast`` takes the vocabulary as ``vocab=`` and silently ignores
+    ``vocab_file=``, which leaves a 5-token tokenizer that maps every word to [UNK]; this passes
+    ``vocab=`` so test e-mails get real ids.
+    """
+    from transformers import BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=False)
+    assert len(tokenizer) == len(VOCAB), "tokenizer did not read the vocabulary"
+    tokenizer.save_pretrained(str(folder))
+    return folder

@@ -1,0 +1,192 @@
+"""Turn e-mail texts and pictures into MMTD's inputs exactly as training did.
+
+Training tokenised with bert-base-multilingual-cased's ``BertTokenizerFast`` (max_length 256,
+truncation, padding to 256) and prepared pictures with DiT's ``BeitFeatureExtractor`` (PIL bicubic
+resize to 224×224, no crop, rescale 1/255, normalise with mean = std = 0.5). transformers 5 keeps that
+PIL path as ``BeitImageProcessorPil``; its default ``BeitImageProcessor`` switches to torchvision
+when installed, whose resize differs slightly, so reportgen always asks for the PIL backend.
+
+Nothing is downloaded: a tokenizer or processor is a local folder or a hub id already in the user's
+Hugging Face cache (``local_files_only=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from reportgen.errors import ReportgenError
+
+#: The tokenizer MMTD was trained with.
+DEFAULT_TOKENIZER = "bert-base-multilingual-cased"
+#: Training's text length (tokens, including [CLS] and [SEP]).
+DEFAULT_MAX_LENGTH = 256
+#: DiT normalisation used in training.
+DIT_MEAN = (0.5, 0.5, 0.5)
+DIT_STD = (0.5, 0.5, 0.5)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Return ``image`` as RGB (EDP pictures may be L, P, RGBA or CMYK; the encoder wants 3 channels)."""
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+@dataclass
+class Preprocessor:
+    """Tokenizer + picture processor that produce one batch of MMTD inputs.
+
+    Attributes:
+        tokenizer: a transformers fast tokenizer (BertTokenizerFast for MMTD).
+        image_processor: a transformers image processor (``BeitImageProcessorPil`` by default).
+        max_length: every text is truncated and padded to exactly this many tokens.
+    """
+
+    tokenizer: Any
+    image_processor: Any
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def encode(self, texts: list[str], images: list[Image.Image]) -> dict[str, torch.Tensor]:
+        """Tokenise ``texts`` and prepare ``images`` as one batch.
+
+        Args:
+            texts: e-mail texts (``""`` for empty mails).
+            images: PIL pictures, one per text; converted to RGB here.
+
+        Returns:
+            ``input_ids``, ``token_type_ids``, ``attention_mask`` (``[B, max_length]``, int64) and
+            ``pixel_values`` (``[B, 3, H, W]``, float32).
+        """
+        if len(texts) != len(images):
+            raise ValueError(f"encode got {len(texts)} texts but {len(images)} images")
+        tokens = self.tokenizer(
+            list(texts),
+            max_length=self.max_length,
+            truncation=True,
+            padding="max_length",
+            return_tensors="pt",
+        )
+        encoded = {
+            "input_ids": tokens["input_ids"],
+            # BERT tokenizers return token types; others may not, and MMTD then saw all zeros.
+            "token_type_ids": tokens.get("token_type_ids", torch.zeros_like(tokens["input_ids"])),
+            "attention_mask": tokens["attention_mask"],
+        }
+        pixels = self.image_processor(images=[to_rgb(image) for image in images], return_tensors="pt")
+        encoded["pixel_values"] = pixels["pixel_values"].to(torch.float32)
+        return encoded
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        """Ids of the tokenizer's [CLS], [SEP] and [PAD] tokens (keys ``cls``, ``sep``, ``pad``)."""
+        return {
+            "cls": int(self.tokenizer.cls_token_id),
+            "sep": int(self.tokenizer.sep_token_id),
+            "pad": int(self.tokenizer.pad_token_id),
+        }
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the prepared pictures."""
+        size = self.image_processor.size
+        if isinstance(size, dict):
+            return int(size["height"]), int(size["width"])
+        return int(size.height), int(size.width)
+
+
+def dit_image_processor(image_size: int) -> Any:
+    """The training-equivalent picture processor: PIL bicubic to ``image_size``², /255, mean = std = 0.5."""
+    from transformers import BeitImageProcessorPil
+    from transformers.image_utils import PILImageResampling
+
+    return BeitImageProcessorPil(
+        do_resize=True,
+        size={"height": image_size, "width": image_size},
+        resample=PILImageResampling.BICUBIC,
+        do_center_crop=False,
+        do_rescale=True,
+        rescale_factor=1 / 255,
+        do_normalize=True,
+        image_mean=list(DIT_MEAN),
+        image_std=list(DIT_STD),
+        do_reduce_labels=False,
+    )
+
+
+def load_tokenizer(name: str) -> Any:
+    """Load a fast tokenizer from a local folder or the local Hugging Face cache (never the network).
+
+    Raises:
+        ReportgenError: the folder/cache has no usable tokenizer; the message says what to pass.
+    """
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=True)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
+        raise ReportgenError(
+            f"cannot load tokenizer {name!r} ({where}): {_first_line(error)}; "
+            "pass --tokenizer FOLDER (a saved BertTokenizerFast, e.g. bert-base-multilingual-cased)"
+        ) from error
+    if not getattr(tokenizer, "is_fast", False):
+        raise ReportgenError(
+            f"tokenizer {name!r} is not a fast tokenizer; pass --tokenizer FOLDER (a saved BertTokenizerFast)"
+        )
+    return tokenizer
+
+
+def load_image_processor(name: str | None, image_size: int) -> Any:
+    """The default DiT processor (``name`` None) or one loaded, PIL backend, from a folder/cached hub id.
+
+    Raises:
+        ReportgenError: nothing loadable at ``name``; the message says what to pass.
+    """
+    if name is None:
+        return dit_image_processor(image_size)
+    from transformers import AutoImageProcessor
+
+    try:
+        # backend="pil": the torchvision backend resizes differently from training's PIL bicubic.
+        return AutoImageProcessor.from_pretrained(str(name), local_files_only=True, backend="pil")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
+        raise ReportgenError(
+            f"cannot load image processor {name!r} ({where}): {_first_line(error)}; pass --image-processor "
+            "FOLDER (with preprocessor_config.json), or leave it out for the DiT default"
+        ) from error
+
+
+def load_preprocessor(
+    tokenizer: str,
+    image_processor: str | None,
+    image_size: int,
+    max_length: int = DEFAULT_MAX_LENGTH,
+) -> Preprocessor:
+    """Build the :class:`Preprocessor` used everywhere in reportgen.
+
+    Args:
+        tokenizer: local folder or hub id (from the local cache only) of a fast tokenizer.
+        image_processor: folder or cached hub id of an image processor; ``None`` builds the
+            training-equivalent DiT processor (PIL bicubic, ``image_size``², mean = std = 0.5).
+        image_size: picture side for the default processor (the checkpoint's BEiT image size).
+        max_length: tokens per text after truncation and padding (256 in training).
+
+    Raises:
+        ReportgenError: tokenizer or processor missing, or ``max_length`` < 2.
+    """
+    if max_length < 2:
+        raise ReportgenError(f"--max-length must be at least 2 (room for [CLS] and [SEP]), got {max_length}")
+    return Preprocessor(
+        tokenizer=load_tokenizer(tokenizer),
+        image_processor=load_image_processor(image_processor, image_size),
+        max_length=max_length,
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
