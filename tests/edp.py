@@ -50,7 +50,8 @@ def write_edp(
             bad values (2, "spam", None) in the CSV.
         texts: per-row texts (default: a few spam or ham words matching the label); ``None`` is
             written as an empty cell (pandas reads NaN).
-        modes: per-row PIL modes of the saved pictures (default all "RGB"); e.g. "L", "RGBA", "P".
+        modes: per-row PIL modes of the saved pictures (default all "RGB"); e.g. "L", "RGBA", "P",
+            "CMYK" (saved as ``<row>.jpg``; every other picture is ``<row>.png``).
         size: ``(width, height)`` of the pictures.
         missing: rows whose picture file is not written (the CSV still names it).
         corrupt: rows whose picture file holds garbage bytes instead of a PNG.
@@ -71,7 +72,8 @@ def write_edp(
     modes = list(modes) if modes is not None else ["RGB"] * n
     pics = []
     for row in range(n):
-        name = f"{row}.png"
+        # PNG cannot hold CMYK; such pictures are written as JPEG.
+        name = f"{row}.jpg" if modes[row] == "CMYK" else f"{row}.png"
         pics.append(name)
         path = images_dir / name
         if row in missing:
