@@ -1,0 +1,47 @@
+"""``reportgen predict``: one CSV line of predictions per selected e-mail, plus metrics when labelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reportgen.cli.options import data_options, model_options
+
+
+@click.command("predict")
+@model_options
+@data_options
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, writable=True),
+    help="CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
+    "data row; prediction 1 = spam). Written only when everything succeeded.",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+def predict_command(out: str, progress: bool, **options: Any) -> None:
+    """Predict ham/spam for every selected e-mail of an EDP CSV and write a CSV.
+
+    Prints accuracy, precision, recall and F1 (spam = positive class) and the confusion matrix when
+    the CSV has labels. Rows skipped by --skip-invalid are listed on stderr.
+    """
+    from reportgen.cli.options import load_inputs
+    from reportgen.metrics import classification_metrics, format_metrics
+    from reportgen.predict import predict
+    from reportgen.results import write_text_atomic
+
+    inputs = load_inputs(**options)
+    dataset = inputs.dataset
+    for item in dataset.skipped:
+        click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
+    frame = predict(
+        inputs.loaded.model, inputs.preprocessor, dataset,
+        batch_size=inputs.batch_size, device=inputs.device, progress=progress,
+    )
+    write_text_atomic(Path(out), frame.to_csv(index=False))
+    click.echo(f"wrote {len(frame)} predictions to {out} ({dataset.selection}, {len(dataset.skipped)} skipped)")
+    metrics = classification_metrics(dataset.labels, frame["prediction"].tolist(), frame["prob_spam"].tolist())
+    if metrics is None:
+        click.echo("no labels: metrics skipped")
+    else:
+        click.echo(format_metrics(metrics))
