@@ -13,6 +13,7 @@ import base64
 import io
 import math
 import random
+import re
 from typing import Any
 
 #: Attacker content an e-mail may carry. ``{port}`` lets a test point URLs at its recording server.
@@ -94,7 +95,11 @@ def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Rando
     pic = f"{row:05d}.png" if not hostile else f"{HOSTILE_STRINGS[(index + 1) % len(HOSTILE_STRINGS)]}.png"
 
     # Word-level split (whitespace) -> WordPiece-like tokens with [CLS]/[SEP].
-    raw_words = text.split()
+    # Punctuation is its own word, as BERT's pre-tokeniser and merge_wordpieces produce; attack
+    # strings stay whole words so every rendered word list carries them intact.
+    raw_words = []
+    for chunk in re.split("(" + "|".join(re.escape(h) for h in HOSTILE_STRINGS) + ")", text):
+        raw_words.extend([chunk] if chunk in HOSTILE_STRINGS else re.findall(r"\w+|[^\w\s]+", chunk))
     tokens = ["[CLS]"]
     words: list[dict[str, Any]] = []
     token_scores = [0.0]
@@ -121,7 +126,7 @@ def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Rando
         row_scores = []
         for j in range(GRID):
             blob = math.exp(-((i - 3) ** 2 + (j - 9) ** 2) / 10.0) + 0.6 * math.exp(-((i - 10) ** 2 + (j - 10) ** 2) / 6.0)
-            row_scores.append(round(sign * 0.05 * blob + rng.gauss(0, 0.004), 6))
+            row_scores.append(round(sign * 0.03 * blob + rng.gauss(0, 0.004), 6))
         image_scores.append(row_scores)
 
     text_sum = sum(token_scores)
@@ -243,33 +248,8 @@ def _metrics(predictions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 6) if values else None
-
-
-def _modality_group(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "n": len(samples),
-        "ig_text_share": _mean([s["modality"]["ig"]["text_share"] for s in samples]),
-        "shapley_text_share": _mean([s["modality"]["shapley"]["text_share"] for s in samples]),
-        "attention_text_share": _mean([s["modality"]["attention"]["text_share"] for s in samples]),
-    }
-
-
-def _top_words(samples: list[dict[str, Any]], spam: bool, hostile: bool) -> list[dict[str, Any]]:
-    pool: dict[str, list[float]] = {}
-    for s in samples:
-        for w in s["words"]:
-            if (w["score"] > 0) == spam:
-                pool.setdefault(w["text"], []).append(w["score"])
-    ranked = sorted(pool.items(), key=lambda kv: (-abs(sum(kv[1]) / len(kv[1])), kv[0]))[:10]
-    rows = [{"word": w, "count": len(v), "mean_score": round(sum(v) / len(v), 6)} for w, v in ranked]
-    if hostile:
-        rows.insert(0, {"word": HOSTILE_STRINGS[0], "count": 3, "mean_score": 0.9 if spam else -0.9})
-    return rows
-
-
-def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: int = 40) -> dict[str, Any]:
+def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: int = 40,
+                 evil_host: str = "evil.invalid") -> dict[str, Any]:
     """Build a schema-valid results dict.
 
     Args:
@@ -277,6 +257,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
         hostile: put attacker content (``HOSTILE_STRINGS``) into texts, words, picture names,
             reasons, top words and dataset paths.
         n_predictions: rows with predictions (>= n_samples).
+        evil_host: host the hostile URLs point at (e.g. ``127.0.0.1:PORT`` of a recording server).
 
     Returns:
         A plain-JSON dict that passes ``reportgen.results.validate_results``.
@@ -318,21 +299,20 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
                                      "logit_ham": lg["ham"], "logit_spam": lg["spam"]})
         samples.append(sample)
 
-    by_class = {name: _modality_group([s for s in samples if s["label"] == value])
-                for name, value in (("spam", 1), ("ham", 0))}
-    by_outcome = {o: _modality_group([s for s in samples if s["outcome"] == o]) for o in ("TP", "FP", "TN", "FN")}
-    overall = _modality_group(samples)
-    share = overall["ig_text_share"] or 0.5
-    label_ = "text-dominant" if share >= 0.6 else "image-dominant" if share <= 0.4 else "balanced"
-    flagged = [s["row"] for s in samples if s["integrated_gradients"]["flagged"]]
-    warnings = [f"row {r}: Integrated Gradients gap above 5 % of f(input) - f(baseline)" for r in flagged]
     skipped = [{"row": 41, "pic": "00041.png", "reason": "picture file not found"}]
     if hostile:
         skipped.append({"row": 42, "pic": HOSTILE_STRINGS[1], "reason": f"unreadable picture {HOSTILE_STRINGS[2]}"})
-    warnings.append(f"{len(skipped)} row(s) skipped (see the dataset section)")
+    # The real aggregation code (pure, no torch), so the fixture's aggregate matches what analyze writes.
+    from reportgen.aggregate import aggregate_samples
+
+    aggregate = aggregate_samples(samples, top_k=10, min_count=1, skipped=skipped)
+    if hostile:
+        for cls in ("spam", "ham"):
+            aggregate["top_words"][cls].insert(0, {"word": HOSTILE_STRINGS[0], "count": 3,
+                                                   "mean_score": 0.9 if cls == "spam" else -0.9})
 
     csv = "data/EDP.csv" if not hostile else f"data/{HOSTILE_STRINGS[3]}.csv"
-    return {
+    results = {
         "schema_version": "1.0",
         "generator": {
             "name": "reportgen", "version": "0.1.0",
@@ -372,14 +352,11 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
         },
         "predictions": predictions,
         "metrics": _metrics(predictions),
-        "aggregate": {
-            "modality": {
-                "overall": overall, "by_class": by_class, "by_outcome": by_outcome,
-                "verdict": {"label": label_, "text_share": share,
-                            "thresholds": {"text_dominant": 0.6, "image_dominant": 0.4}},
-            },
-            "top_words": {"spam": _top_words(samples, True, hostile), "ham": _top_words(samples, False, hostile)},
-            "warnings": warnings,
-        },
+        "aggregate": aggregate,
         "samples": samples,
     }
+    if evil_host != "evil.invalid":
+        import json
+
+        results = json.loads(json.dumps(results).replace("evil.invalid", evil_host))
+    return results
