@@ -1,0 +1,350 @@
+"""The analysis pipeline: predictions and metrics for every selected row, explanations for samples.
+
+``run_analysis`` turns loaded inputs (model, preprocessor, dataset) into one results dict that
+validates against ``reportgen/schema/results.schema.json``. It is the only place that holds the
+model; everything downstream (aggregates, report) reads the plain results.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any, Callable
+
+import numpy as np
+
+from reportgen import __version__
+from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome, text_share
+from reportgen.results import SCHEMA_VERSION
+from reportgen.sampling import SampleSelection, select_samples
+from reportgen.words import merge_wordpieces
+
+#: What every score in results.json explains (documented in results.json ``methods``).
+EXPLAINED_QUANTITY = (
+    "the spam log-odds logit_spam - logit_ham of the model's output: a positive score pushes toward spam, "
+    "a negative one toward ham; attributions are in log-odds units"
+)
+#: Pictures embedded in results.json are downscaled to at most this width (keeps files small).
+PICTURE_MAX_WIDTH = 800
+#: Packages whose versions results.json records (they decide the numbers).
+RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "pandas")
+IMAGE_BASELINES = ("white", "black", "blur")
+
+
+@dataclass
+class AnalysisOptions:
+    """Everything ``analyze`` needs beyond the loaded inputs.
+
+    Attributes:
+        samples: ``"N_SPAM:N_HAM"`` random samples per true class (default ``3:3`` when no other
+            selection criterion is given; see :class:`reportgen.sampling.SampleSelection`).
+        explain_rows: explicit CSV data rows to explain (must be among the predicted rows).
+        misclassified: explain this many misclassified rows (most confidently wrong first).
+        least_confident: explain this many rows with P(spam) closest to 0.5.
+        most_confident: explain this many rows with P(spam) farthest from 0.5.
+        ig_steps: Integrated Gradients steps.
+        ig_method: Captum's IG integration method (``gausslegendre``, ``riemann_trapezoid``, …).
+        image_baseline: picture baseline for IG and Shapley: ``white``, ``black`` or ``blur``.
+        internal_batch_size: IG steps per forward pass (None: chosen to bound memory).
+        attention_layer: text/image encoder layer whose attention matrix is stored (-1 = last).
+        attention_head: head of that matrix (None = mean over heads).
+        top_k: words per sample considered for the top-word lists.
+        min_count: minimum occurrences of a top word.
+        seed: seeds the random sample draw and torch/numpy.
+        deterministic: byte-identical results.json on rerun (no timestamp unless
+            SOURCE_DATE_EPOCH, no timings).
+    """
+
+    samples: str | None = None
+    explain_rows: tuple[int, ...] | None = None
+    misclassified: int = 0
+    least_confident: int = 0
+    most_confident: int = 0
+    ig_steps: int = 50
+    ig_method: str = "gausslegendre"
+    image_baseline: str = "white"
+    internal_batch_size: int | None = None
+    attention_layer: int = -1
+    attention_head: int | None = None
+    top_k: int = 10
+    min_count: int = 2
+    seed: int = 0
+    deterministic: bool = False
+
+    def selection(self, dataset_selection: str = "all") -> SampleSelection:
+        """The sample selection; with the dataset chosen by ``--rows`` and no criterion, explain those rows."""
+        explicit = self.explain_rows
+        no_criterion = not (self.samples or explicit or self.misclassified or self.least_confident
+                            or self.most_confident)
+        if no_criterion and dataset_selection.startswith("rows:"):
+            # `--rows 3,17` alone means "these e-mails": explain every one of them, not a random draw.
+            explicit = tuple(int(r) for r in dataset_selection[len("rows:"):].split(",") if r)
+        return SampleSelection(
+            samples=self.samples,
+            rows=tuple(explicit) if explicit else None,
+            misclassified=self.misclassified,
+            least_confident=self.least_confident,
+            most_confident=self.most_confident,
+            seed=self.seed,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (results.json ``generator.options``)."""
+        data = asdict(self)
+        data["explain_rows"] = list(self.explain_rows) if self.explain_rows else None
+        return data
+
+
+def _explainer() -> tuple[type, Callable[..., dict[str, Any]]]:
+    """``(ExplainOptions, explain_sample)`` from :mod:`reportgen.attribution` (imported lazily: torch, captum)."""
+    from reportgen.attribution import ExplainOptions, explain_sample
+
+    return ExplainOptions, explain_sample
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _created(deterministic: bool) -> str | None:
+    """ISO creation time: SOURCE_DATE_EPOCH when set, else now; None when deterministic without it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.strip():
+        try:
+            moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        except ValueError:
+            from reportgen.errors import ReportgenError
+
+            raise ReportgenError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
+        return moment.isoformat().replace("+00:00", "Z")
+    if deterministic:
+        return None
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _packages() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"reportgen": __version__}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def picture_data_uri(image: Any, max_width: int = PICTURE_MAX_WIDTH) -> str:
+    """A PNG ``data:`` URI of a PIL picture, downscaled (aspect kept) to at most ``max_width`` pixels wide."""
+    from PIL import Image
+
+    picture = image.convert("RGB")
+    if picture.width > max_width:
+        height = max(1, round(picture.height * max_width / picture.width))
+        picture = picture.resize((max_width, height), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    # PIL writes no timestamp into PNGs, so the bytes are reproducible.
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _prediction_records(frame: Any) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    records = []
+    for item in frame.to_dict(orient="records"):
+        label = item["label"]
+        records.append({
+            "row": int(item["row"]),
+            "label": None if pd.isna(label) else int(label),
+            "prediction": int(item["prediction"]),
+            "prob_ham": float(item["prob_ham"]),
+            "prob_spam": float(item["prob_spam"]),
+            "logit_ham": float(item["logit_ham"]),
+            "logit_spam": float(item["logit_spam"]),
+        })
+    return records
+
+
+def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: str, explain_options: Any,
+                 explain_sample: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Explain one dataset row and assemble its results.json ``samples`` item."""
+    dataset, preprocessor = inputs.dataset, inputs.preprocessor
+    text = dataset.texts[index]
+    image = dataset.load_image(index)
+    encoded = {k: v.to(inputs.device) for k, v in preprocessor.encode([text], [image]).items()}
+    explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options)
+    n_real = int(encoded["attention_mask"][0].sum())
+    tokens = preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n_real].tolist())
+    token_scores = [float(s) for s in explanation["token_scores"]]
+    if len(token_scores) != len(tokens):
+        # A contract break between attribution and analysis: a bug, not a user error.
+        raise RuntimeError(f"row {prediction['row']}: {len(token_scores)} token scores for {len(tokens)} tokens")
+    ig = dict(explanation["integrated_gradients"])
+    gap = abs(float(ig["f_input"]) - float(ig["f_baseline"]))
+    ig.setdefault("relative_delta", abs(float(ig["delta"])) / gap if gap > 0 else 0.0)
+    ig.setdefault("flagged", bool(ig["relative_delta"] > IG_RELATIVE_DELTA_LIMIT))
+    modality = {k: dict(v) for k, v in explanation["modality"].items()}
+    for name in ("ig", "shapley", "attention"):
+        modality[name].setdefault("text_share", text_share(modality[name]))
+    label = prediction["label"]
+    sample = {
+        "row": prediction["row"],
+        "label": label,
+        "prediction": prediction["prediction"],
+        "outcome": outcome(label, prediction["prediction"]),
+        "reason": reason,
+        "probabilities": {"ham": prediction["prob_ham"], "spam": prediction["prob_spam"]},
+        "logits": {"ham": prediction["logit_ham"], "spam": prediction["logit_spam"]},
+        "text": text,
+        "pic": str(dataset.pics[index]),
+        "picture": picture_data_uri(image),
+        "tokens": list(tokens),
+        "token_scores": token_scores,
+        "words": merge_wordpieces(tokens, token_scores),
+        "image_scores": explanation["image_scores"],
+        "integrated_gradients": ig,
+        "attention": explanation["attention"],
+        "modality": modality,
+    }
+    # Anything else explain_sample provides (e.g. extra diagnostics) is kept, never overwritten.
+    for key, value in explanation.items():
+        sample.setdefault(key, value)
+    return sample
+
+
+def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, Any]:
+    description = methods_description(top_k=options.top_k, min_count=options.min_count)
+    return {
+        "explained_quantity": EXPLAINED_QUANTITY,
+        "integrated_gradients": {
+            "implementation": "Captum LayerIntegratedGradients over the word-embedding layer and the image "
+                              "patch-embedding layer in one joint pass",
+            "method": options.ig_method,
+            "n_steps": options.ig_steps,
+            "internal_batch_size": options.internal_batch_size,
+            "text_baseline": "[CLS] [PAD] ... [PAD] [SEP] with the real positions and attention mask",
+            "image_baseline": options.image_baseline,
+            "relative_delta_limit": IG_RELATIVE_DELTA_LIMIT,
+            "word_scores": "sum of the word's WordPiece token scores",
+        },
+        "attention": {
+            "implementation": "eager attention for the explanation pass",
+            "layer": options.attention_layer,
+            "head": "mean" if options.attention_head is None else options.attention_head,
+        },
+        "modality": description["modality"],
+        "top_words": description["top_words"],
+        "sample_selection": selection.describe(),
+    }
+
+
+def _model_block(inputs: Any) -> dict[str, Any]:
+    info = inputs.loaded.info
+    processor = inputs.preprocessor.image_processor
+    height, width = inputs.preprocessor.image_size
+    return {
+        "path": str(info.path),
+        "sha256": info.sha256,
+        "format": info.format,
+        "parameters": int(info.parameter_count),
+        "architecture": info.config.to_dict(),
+        "class_names": ["ham", "spam"],
+        "tokenizer": str(getattr(inputs.preprocessor.tokenizer, "name_or_path", "")),
+        "image_processor": f"{type(processor).__name__} {height}x{width}",
+    }
+
+
+def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progress: bool = True) -> dict[str, Any]:
+    """Predict every selected row, explain the chosen samples and summarise them.
+
+    Args:
+        inputs: :class:`reportgen.cli.options.Inputs` (loaded model, preprocessor, dataset, device).
+        options: what to explain and how.
+        command: the command line, recorded in ``generator.command``.
+        progress: show tqdm bars (prediction and explanation).
+
+    Returns:
+        A plain-JSON results dict valid against the results schema (not yet saved).
+
+    Raises:
+        ReportgenError: a user-fixable problem (bad selection, unreadable picture, …).
+    """
+    from tqdm.auto import tqdm
+
+    from reportgen.metrics import classification_metrics
+    from reportgen.predict import predict
+
+    if options.image_baseline not in IMAGE_BASELINES:
+        from reportgen.errors import ReportgenError
+
+        raise ReportgenError(f"--image-baseline {options.image_baseline!r}: expected one of {', '.join(IMAGE_BASELINES)}")
+    explain_options_class, explain_sample = _explainer()
+    explain_options = explain_options_class(
+        ig_steps=options.ig_steps,
+        ig_method=options.ig_method,
+        image_baseline=options.image_baseline,
+        internal_batch_size=options.internal_batch_size,
+        attention_layer=options.attention_layer,
+        attention_head=options.attention_head,
+    )
+    _seed_everything(options.seed)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    dataset = inputs.dataset
+
+    frame = predict(inputs.loaded.model, inputs.preprocessor, dataset, batch_size=int(getattr(inputs, "batch_size", 16)),
+                    device=inputs.device, progress=progress)
+    predictions = _prediction_records(frame)
+    timings["predict_s"] = time.perf_counter() - started
+    metrics = None
+    if dataset.labels is not None:
+        metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],
+                                         [p["prob_spam"] for p in predictions])
+
+    selection = options.selection(dataset.selection)
+    chosen, selection_warnings = select_samples(frame, selection)
+    by_row = {p["row"]: p for p in predictions}
+    index_of = {int(row): i for i, row in enumerate(dataset.rows)}
+    explain_started = time.perf_counter()
+    samples = []
+    for choice in tqdm(chosen, desc="explaining", unit="sample", disable=not progress):
+        # Re-seed per sample so one sample's explanation does not depend on which were explained before.
+        _seed_everything(options.seed)
+        samples.append(_explain_one(inputs, index_of[choice.row], by_row[choice.row], choice.reason,
+                                    explain_options, explain_sample))
+    timings["explain_s"] = time.perf_counter() - explain_started
+    timings["total_s"] = time.perf_counter() - started
+
+    generator: dict[str, Any] = {
+        "name": "reportgen",
+        "version": __version__,
+        "command": command,
+        "created": _created(options.deterministic),
+        "options": options.to_dict(),
+        "packages": _packages(),
+        "seed": options.seed,
+        "device": str(inputs.device),
+    }
+    if not options.deterministic:
+        generator["timings"] = timings
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": generator,
+        "model": _model_block(inputs),
+        "dataset": dataset.describe(),
+        "methods": _methods(options, selection),
+        "predictions": predictions,
+        "metrics": metrics,
+        "aggregate": aggregate_samples(samples, top_k=options.top_k, min_count=options.min_count,
+                                       skipped=dataset.skipped, extra_warnings=selection_warnings),
+        "samples": samples,
+    }

@@ -1,0 +1,246 @@
+"""`reportgen analyze` / `reportgen run --format json` end to end on a tiny checkpoint and EDP folder.
+
+Most tests replace the attribution step with ``stand_in_explain_sample`` (a cheap, deterministic test
+double that honours the explain_sample contract: scores per real token, a patch grid, complete IG,
+efficient Shapley), so they test selection, assembly, saving and the CLI quickly. One test runs the
+real :mod:`reportgen.attribution` when it is installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+import reportgen.analyze as analyze
+from reportgen.checkpoint import save_checkpoint
+from reportgen.cli import main
+from reportgen.model import spam_log_odds
+from reportgen.results import load_results
+from tests.edp import write_edp
+from tests.factories import tiny_mmtd, write_cased_tokenizer
+
+MAX_LENGTH = 24  # the tiny model has 64 positions
+
+
+@dataclass
+class StandInExplainOptions:
+    """Test double of reportgen.attribution.ExplainOptions (same fields)."""
+
+    ig_steps: int = 50
+    ig_method: str = "gausslegendre"
+    image_baseline: str = "white"
+    internal_batch_size: int | None = None
+    attention_layer: int = -1
+    attention_head: int | None = None
+
+
+def stand_in_explain_sample(model, encoded, special_ids, options):
+    """Test double of explain_sample: 70 % of f(input) on the text, 30 % on the picture, exactly."""
+    assert set(special_ids) == {"cls", "sep", "pad"}
+    assert encoded["input_ids"].shape[0] == 1
+    with torch.no_grad():
+        f_input = float(spam_log_odds(model(**encoded))[0])
+    n_real = int(encoded["attention_mask"][0].sum())
+    ids = encoded["input_ids"][0, :n_real].tolist()
+    weights = [((i % 7) + 1) * (1 if k % 2 else -1) for k, i in enumerate(ids)]
+    total = sum(weights) or 1
+    token_scores = [0.7 * f_input * w / total for w in weights]
+    side = model.config.image.image_size // model.config.image.patch_size
+    image_scores = [[0.3 * f_input / side**2] * side for _ in range(side)]
+    text_sum, image_sum = 0.7 * f_input, 0.3 * f_input
+    return {
+        "token_scores": token_scores,
+        "image_scores": image_scores,
+        "integrated_gradients": {"n_steps": options.ig_steps, "method": options.ig_method,
+                                 "f_input": f_input, "f_baseline": 0.0, "delta": 0.0},
+        "attention": {
+            "text": {"cls_rows": [[1.0 / n_real] * n_real], "rollout": [1.0 / n_real] * n_real},
+            "image": {"cls_to_patches": image_scores, "rollout": image_scores},
+            "fusion": {"text": 0.6, "image": 0.4},
+        },
+        "modality": {
+            "ig": {"text": text_sum, "image": image_sum},
+            "shapley": {"text": text_sum, "image": image_sum, "f_full": f_input, "f_none": 0.0},
+            "attention": {"text": 0.6, "image": 0.4},
+            "agreement": {"agree": True},
+        },
+    }
+
+
+@pytest.fixture()
+def stand_in(monkeypatch):
+    monkeypatch.setattr(analyze, "_explainer", lambda: (StandInExplainOptions, stand_in_explain_sample))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A tiny original-layout checkpoint, tokenizer and 10-row EDP folder (one picture 1000 px wide)."""
+    root = tmp_path_factory.mktemp("analyze")
+    texts = ["win free money now", "hello team meeting tomorrow", "cheap pills click here", "invoice attached thanks",
+             "unbelievable prize offer", "lunch tomorrow", "gratis dinero", "привет team", "free free win", "report"]
+    csv, pics = write_edp(root / "edp", n=10, texts=texts)
+    Image.new("RGB", (1000, 300), "white").save(pics / "3.png")
+    model = tiny_mmtd(seed=3)
+    checkpoint = save_checkpoint(model, root / "checkpoint-1")
+    # hidden 32 is not a multiple of 64: the head counts must come from a model config.
+    model_config = root / "heads.json"
+    model_config.write_text(json.dumps({
+        "text": {"num_attention_heads": model.config.text.num_attention_heads},
+        "image": {"num_attention_heads": model.config.image.num_attention_heads},
+        "fusion_heads": model.config.fusion_heads,
+    }))
+    tokenizer = write_cased_tokenizer(root / "tok")
+    return {"root": root, "csv": csv, "pics": pics, "checkpoint": checkpoint.parent, "tokenizer": tokenizer,
+            "model_config": model_config}
+
+
+def _args(world, out, *extra):
+    return ["--checkpoint", str(world["checkpoint"]), "--model-config", str(world["model_config"]), "--tokenizer", str(world["tokenizer"]),
+            "--max-length", str(MAX_LENGTH), "--device", "cpu", "--data", str(world["csv"]),
+            "--images", str(world["pics"]), "--out", str(out), "--no-progress", *extra]
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_analyze_writes_valid_results_with_every_prediction_and_the_default_samples(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("analyze", *_args(world, out))
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")  # validates against the schema
+    assert [p["row"] for p in results["predictions"]] == list(range(10))
+    assert results["metrics"]["n"] == 10
+    samples = results["samples"]
+    assert len(samples) == 6
+    assert sorted(s["reason"] for s in samples) == ["random ham"] * 3 + ["random spam"] * 3
+    assert [s["row"] for s in samples] == sorted(s["row"] for s in samples)
+    by_row = {p["row"]: p for p in results["predictions"]}
+    for sample in samples:
+        assert sample["tokens"][0] == "[CLS]" and sample["tokens"][-1] == "[SEP]" and "[PAD]" not in sample["tokens"]
+        assert len(sample["token_scores"]) == len(sample["tokens"])
+        assert sample["probabilities"]["spam"] == by_row[sample["row"]]["prob_spam"]
+        assert sample["outcome"] in ("TP", "FP", "TN", "FN")
+        assert sample["picture"].startswith("data:image/png;base64,")
+        assert sum(w["score"] for w in sample["words"]) == pytest.approx(sum(sample["token_scores"][1:-1]))
+    assert results["methods"]["explained_quantity"].startswith("the spam log-odds")
+    assert results["aggregate"]["modality"]["verdict"]["label"] == "text-dominant"  # the stand-in puts 70 % on text
+    assert results["generator"]["command"].startswith("reportgen analyze --checkpoint")
+    assert "timings" in results["generator"] and results["generator"]["created"]
+    assert "verdict: text-dominant" in result.output
+
+
+def test_selection_options_combine_and_rows_alone_explain_those_rows(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("analyze", *_args(world, out, "--samples", "1:0", "--explain-rows", "9,4",
+                                       "--least-confident", "1"))
+    assert result.exit_code == 0, result.output
+    samples = load_results(out / "results.json")["samples"]
+    reasons = {s["row"]: s["reason"] for s in samples}
+    assert reasons[9].startswith("requested row") and reasons[4].startswith("requested row")
+    assert any("random spam" in r for r in reasons.values()) and any("least confident" in r for r in reasons.values())
+    assert 3 <= len(samples) <= 4
+
+    out2 = tmp_path / "out2"
+    assert _invoke("analyze", *_args(world, out2, "--rows", "7,2")).exit_code == 0
+    results = load_results(out2 / "results.json")
+    assert [p["row"] for p in results["predictions"]] == [7, 2]
+    assert [(s["row"], s["reason"]) for s in results["samples"]] == [(2, "requested row"), (7, "requested row")]
+
+
+def test_deterministic_reruns_are_byte_identical(world, stand_in, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    out = tmp_path / "out"
+    assert _invoke("analyze", *_args(world, out, "--deterministic")).exit_code == 0
+    first = (out / "results.json").read_bytes()
+    assert _invoke("analyze", *_args(world, out, "--deterministic")).exit_code == 0
+    assert (out / "results.json").read_bytes() == first
+    generator = json.loads(first)["generator"]
+    assert generator["created"] is None and "timings" not in generator
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _invoke("analyze", *_args(world, out, "--deterministic")).exit_code == 0
+    assert load_results(out / "results.json")["generator"]["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_run_format_json_writes_only_results(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("run", *_args(world, out, "--format", "json", "--samples", "1:1"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert len(load_results(out / "results.json")["samples"]) == 2
+
+
+def test_run_rejects_an_unknown_format_before_any_work(world, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("run", *_args(world, out, "--format", "json,docx"))
+    assert result.exit_code == 2 and "'docx' is not a format" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--explain-rows", "99"), "row 99 is not among the 10 predicted rows"),
+    (("--samples", "three"), "expected N_SPAM:N_HAM"),
+])
+def test_bad_selection_is_one_line_and_writes_nothing(world, stand_in, tmp_path, extra, message):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", *_args(world, out, *extra)])
+    assert result.exit_code != 0 and message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()
+
+
+def test_failure_after_analysis_leaves_out_untouched(world, stand_in, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("old")
+
+    def broken_save(results, path):
+        Path(path).write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("reportgen.results.save_results", broken_save)
+    result = CliRunner().invoke(main, ["analyze", *_args(world, out)])
+    assert result.exit_code != 0
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+
+
+def test_picture_is_downscaled_to_800_px():
+    image = Image.new("RGB", (1000, 300), "white")
+    uri = analyze.picture_data_uri(image)
+    decoded = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert decoded.size == (800, 240)
+    assert analyze.picture_data_uri(image) == uri  # reproducible bytes
+
+
+def test_help_explains_every_option():
+    for name in ("analyze", "run"):
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0
+        command = main.get_command(None, name)
+        for param in command.params:
+            if hasattr(param, "help") and param.name != "help":
+                assert param.help, f"{name} {param.opts} has no help"
+        for option in ("--samples", "--misclassified", "--ig-steps", "--image-baseline", "--top-k", "--deterministic"):
+            assert option in result.output
+    assert "--format" in CliRunner().invoke(main, ["run", "--help"]).output
+
+
+def test_real_attribution_end_to_end(world, tmp_path):
+    pytest.importorskip("reportgen.attribution")
+    out = tmp_path / "out"
+    result = _invoke("analyze", *_args(world, out, "--samples", "1:1", "--ig-steps", "8", "--deterministic"))
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")
+    assert len(results["samples"]) == 2
+    for sample in results["samples"]:
+        shapley = sample["modality"]["shapley"]
+        assert shapley["text"] + shapley["image"] == pytest.approx(shapley["f_full"] - shapley["f_none"], abs=1e-4)
