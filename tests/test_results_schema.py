@@ -1,0 +1,84 @@
+"""results.json contract: the schema is valid, results round-trip, broken results name the key."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from reportgen.errors import ResultsError
+from reportgen.results import SCHEMA_VERSION, dumps_results, load_results, load_schema, save_results, validate_results
+from tests.results_fixture import make_results
+
+
+def test_schema_is_a_valid_draft_2020_12_schema_at_version_1_0():
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == "1.0"
+
+
+def test_save_load_round_trip_is_exact_and_deterministic(tmp_path):
+    results = make_results(n_samples=4)
+    path = tmp_path / "results.json"
+    save_results(results, path)
+    assert load_results(path) == json.loads(dumps_results(results))
+    first = path.read_bytes()
+    save_results(load_results(path), path)
+    assert path.read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
+
+
+def test_numpy_values_become_plain_json_and_nan_becomes_null(tmp_path):
+    results = make_results(n_samples=2)
+    results["samples"][0]["token_scores"] = np.asarray(results["samples"][0]["token_scores"], dtype=np.float32)
+    results["metrics"]["roc_auc"] = float("nan")
+    save_results(results, tmp_path / "results.json")
+    loaded = load_results(tmp_path / "results.json")
+    assert isinstance(loaded["samples"][0]["token_scores"][0], float)
+    assert loaded["metrics"]["roc_auc"] is None
+
+
+@pytest.mark.parametrize("break_it,where", [
+    (lambda r: r["samples"][1]["words"][0].update(score="high"), "samples/1/words/0/score"),
+    (lambda r: r["predictions"][3].pop("prob_spam"), "predictions/3"),
+    (lambda r: r["aggregate"]["modality"]["verdict"].update(label="mostly text"), "aggregate/modality/verdict/label"),
+    (lambda r: r["samples"][0]["modality"]["shapley"].pop("f_none"), "samples/0/modality/shapley"),
+    (lambda r: r.pop("methods"), "(top level)"),
+])
+def test_invalid_results_name_the_offending_key(tmp_path, break_it, where):
+    results = make_results(n_samples=3)
+    break_it(results)
+    with pytest.raises(ResultsError, match="invalid at '" + where.replace("(", r"\(").replace(")", r"\)") + "'"):
+        validate_results(results)
+    path = tmp_path / "results.json"
+    with pytest.raises(ResultsError):
+        save_results(results, path)
+    assert not path.exists()  # an invalid document is never written
+
+
+def test_load_refuses_other_versions_and_non_json(tmp_path):
+    path = tmp_path / "results.json"
+    results = make_results(n_samples=1)
+    results["schema_version"] = "2.0"
+    path.write_text(json.dumps(results))
+    with pytest.raises(ResultsError, match="schema_version '2.0' is not supported"):
+        load_results(path)
+    path.write_text("{not json")
+    with pytest.raises(ResultsError, match="not a readable JSON file"):
+        load_results(path)
+    with pytest.raises(ResultsError, match="no such file"):
+        load_results(tmp_path / "missing.json")
+
+
+def test_aggregate_modality_groups_accept_empty_groups_as_null():
+    results = make_results(n_samples=2)
+    group = results["aggregate"]["modality"]["by_outcome"]["FN"]
+    group.update(n=0, ig_text_share=None, ig_text_share_median=None)
+    validate_results(results)
+    bad = copy.deepcopy(results)
+    bad["aggregate"]["modality"]["by_outcome"]["FN"]["ig_text_share"] = "n/a"
+    with pytest.raises(ResultsError, match="aggregate/modality/by_outcome/FN/ig_text_share"):
+        validate_results(bad)
