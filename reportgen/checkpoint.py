@@ -188,7 +188,7 @@ def original_state_dict(model: MMTD) -> dict[str, torch.Tensor]:
 
     current = {k: v.detach() for k, v in model.state_dict().items()}
     reverted = revert_weight_conversion(model, dict(current))
-    # revert_weight_conversion re-sorts the keys; restore the model's (= the original's) order by
+    # revert_weight_conversion re-sorts the keys; restore the model's module order (text, image, fusion) by
     # tensor identity, which renaming preserves.
     new_name = {id(tensor): name for name, tensor in reverted.items()}
     if len(new_name) != len(current):
