@@ -244,3 +244,15 @@ def test_real_attribution_end_to_end(world, tmp_path):
     for sample in results["samples"]:
         shapley = sample["modality"]["shapley"]
         assert shapley["text"] + shapley["image"] == pytest.approx(shapley["f_full"] - shapley["f_none"], abs=1e-4)
+
+
+def test_run_renders_html_next_to_results(world, stand_in, tmp_path):
+    pytest.importorskip("reportgen.render")
+    out = tmp_path / "out"
+    result = _invoke("run", *_args(world, out, "--format", "json,html", "--samples", "1:1", "--deterministic"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    rows = [s["row"] for s in load_results(out / "results.json")["samples"]]
+    assert all(f"{row}" in html for row in rows)

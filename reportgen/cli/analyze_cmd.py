@@ -20,7 +20,8 @@ from reportgen.errors import ReportgenError
 
 #: Output formats of ``run``.
 FORMATS = ("json", "html", "pdf")
-#: Captum's integration methods for Integrated Gradients.
+#: Captum's integration methods for Integrated Gradients (as reportgen.attribution.IG_METHODS; literal
+#: here so that `--help` does not import torch).
 IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left", "riemann_right")
 #: The keyword arguments that belong to the analysis (the rest go to ``load_inputs``).
 _ANALYSIS_KEYS = (
@@ -108,8 +109,9 @@ analysis_options = _apply(
             help="Also explain the N e-mails whose spam probability is farthest from 0.5.",
         ),
         click.option(
-            "--ig-steps", type=click.IntRange(min=2), default=50, show_default=True,
-            help="Integrated Gradients integration steps; raise it when results warn about a large delta.",
+            "--ig-steps", type=click.IntRange(min=2), default=16, show_default=True,
+            help="Integrated Gradients integration steps (Gauss-Legendre nodes by default); raise it when the "
+            "results warn that IG did not converge within 5 %.",
         ),
         click.option(
             "--ig-method", type=click.Choice(IG_METHODS), default="gausslegendre", show_default=True,
@@ -226,8 +228,9 @@ def _write_outputs(results: dict[str, Any], out: Path, formats: tuple[str, ...],
     try:
         if "json" in formats:
             save_results(results, staging / "results.json")
-        rendered = tuple(f for f in formats if f != "json")
-        if rendered or export_assets:
+        # render_report needs at least one format; with json alone it rewrites the same results.json.
+        rendered = tuple(f for f in formats if f != "json") or (("json",) if export_assets else ())
+        if rendered:
             from reportgen.render import render_report
 
             render_report(results, staging, rendered, deterministic=deterministic, export_assets=export_assets)
