@@ -186,12 +186,12 @@ def _write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
+def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) -> tuple[str, ...]:
     """``"html,pdf"`` or an iterable → a tuple of known formats (ReportgenError on an unknown one)."""
     items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
     items = [f for f in items if f]
     unknown = [f for f in items if f not in FORMATS]
-    if unknown or not items:
+    if unknown or not (items or allow_empty):
         raise ReportgenError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose from "
                              f"{', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
@@ -237,7 +237,8 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         ResultsError: results do not match the schema or lack the requested attention layer/head.
         ReportgenError: unknown format, or the PDF renderer was asked for an outside resource.
     """
-    wanted = parse_formats(formats)
+    # No format is fine when only the paper assets are wanted (`run --format json --export-assets`).
+    wanted = parse_formats(formats, allow_empty=export_assets)
     validate_results(results)
     out_dir = Path(out_dir)
     rendered = render_timestamp(deterministic)

@@ -1,0 +1,42 @@
+"""``reportgen render RESULTS.json --out DIR``: the report from an existing results.json, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("render")
+@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for report.html / report.pdf (created when missing).")
+@click.option("--format", "formats", default="html,pdf", show_default=True, metavar="LIST",
+              help="Comma list of outputs: html (report.html), pdf (report.pdf), json (a copy of results.json).")
+@click.option("--deterministic", is_flag=True, default=False,
+              help="No render timestamp (SOURCE_DATE_EPOCH is still honoured): re-running gives identical bytes.")
+@click.option("--export-assets", is_flag=True, default=False,
+              help="Also write every figure (SVG, PDF) and table (CSV, LaTeX) to OUT/assets/ for papers.")
+@click.option("--attention-layer", type=int, default=None, metavar="N",
+              help="Text layer for the per-sample attention figure. Default: the layer stored in results.json "
+                   "(analyze's --attention-layer, the last layer unless set); other layers show the [CLS] row.")
+@click.option("--attention-head", type=int, default=None, metavar="N",
+              help="Attention head for the heatmap. Default: the head stored in results.json (mean of heads "
+                   "unless analyze chose one); only the stored head can be shown.")
+def render_command(results_file: Path, out: Path, formats: str, deterministic: bool, export_assets: bool,
+                   attention_layer: int | None, attention_head: int | None) -> None:
+    """Render report.html and report.pdf from RESULTS.json (written by `analyze` or `run`).
+
+    The HTML is one self-contained file (no JavaScript, no external requests); the PDF is A4 with a
+    table of contents and page numbers. Nothing is written if anything fails.
+    """
+    # Imported here: WeasyPrint and matplotlib are heavy and `reportgen --help` must stay instant.
+    from reportgen.render import parse_formats, render_report
+    from reportgen.results import load_results
+
+    wanted = parse_formats(formats)
+    results = load_results(results_file)
+    written = render_report(results, out, wanted, deterministic=deterministic, export_assets=export_assets,
+                            attention_layer=attention_layer, attention_head=attention_head)
+    for path in written.values():
+        click.echo(f"wrote {path}")
