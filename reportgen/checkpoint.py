@@ -336,13 +336,17 @@ def _open_torch(file: Path) -> _RawCheckpoint:
             file, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(file)
         )
     except pickle.UnpicklingError as error:
+        # torch's message opens with generic advice; the useful part names the refused global.
+        found = re.search(r"(?:unsupported|Unsupported global:) GLOBAL (\S+)", str(error))
+        refused = f" ({found.group(1)})" if found else ""
         raise CheckpointError(
-            f"{file}: refused to load: the file contains Python objects other than tensors "
-            f"(torch.load weights_only=True rejected it: {_one_line(error)[:160]})"
+            f"{file}: refused to load: the file contains Python objects other than tensors{refused}, "
+            "which torch.load(weights_only=True) does not run; only plain state dicts are accepted"
         ) from error
     except Exception as error:  # torch raises RuntimeError/EOFError/... for damaged files
+        first_sentence = _one_line(error).split(". ")[0][:200]
         raise CheckpointError(
-            f"{file}: not a readable PyTorch checkpoint (truncated or corrupt?): {_one_line(error)[:200]}"
+            f"{file}: not a readable PyTorch checkpoint (truncated or corrupt?): {first_sentence}"
         ) from error
     if not isinstance(state, dict):
         raise CheckpointError(f"{file}: holds a {type(state).__name__}, not a state dict of tensors")
