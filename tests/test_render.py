@@ -1,0 +1,186 @@
+"""report.html and report.pdf from a fixture results.json: structure, PDF text, determinism, atomicity."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.errors import ReportgenError, ResultsError
+from reportgen.render import render_html, render_pdf_bytes, render_report
+from reportgen.results import save_results
+from tests.results_fixture import make_results
+
+warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+
+N_SAMPLES = 2
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes, ids and visible text of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, attributes))
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._stack or self._stack[-1] not in ("style", "title"):
+            self.text.append(data)
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return make_results(N_SAMPLES, n_predictions=20)
+
+
+@pytest.fixture(scope="module")
+def rendered(results: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return render_report(results, tmp_path_factory.mktemp("report"), ("json", "html", "pdf"), deterministic=True)
+
+
+def test_writes_the_requested_files(rendered: dict[str, Path]) -> None:
+    assert {k: p.name for k, p in rendered.items()} == {"json": "results.json", "html": "report.html",
+                                                        "pdf": "report.pdf"}
+    folder = rendered["html"].parent
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf", "results.json"]
+
+
+def test_html_is_self_contained_without_script(rendered: dict[str, Path]) -> None:
+    html = rendered["html"].read_text(encoding="utf-8")
+    page = parse(html)
+    tags = [t for t, _ in page.tags]
+    assert "script" not in tags and "iframe" not in tags and "object" not in tags
+    csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in csp[0]["content"] and "img-src data:" in csp[0]["content"]
+    assert not any(t == "link" and a.get("rel") == "stylesheet" for t, a in page.tags), "CSS must be inlined"
+    for tag, attributes in page.tags:
+        for name in ("src", "href", "srcset", "action", "poster", "data"):
+            value = attributes.get(name)
+            if value is not None:
+                assert value.startswith(("data:", "#")), f"<{tag} {name}={value[:60]!r}>"
+        assert not any(name.startswith("on") for name in attributes), f"event handler on <{tag}>"
+    assert not re.search(r"url\(\s*['\"]?(https?:|//)", html)
+
+
+def test_in_page_links_all_resolve(rendered: dict[str, Path]) -> None:
+    page = parse(rendered["html"].read_text(encoding="utf-8"))
+    targets = [a["href"][1:] for t, a in page.tags if t == "a" and a.get("href", "").startswith("#")]
+    assert targets and set(targets) <= page.ids
+    details = [a for t, a in page.tags if t == "details"]
+    assert len(details) == N_SAMPLES and not any("open" in a for a in details), "collapsed on screen"
+
+
+def test_html_shows_summary_first_and_sample_words(results: dict, rendered: dict[str, Path]) -> None:
+    page = parse(rendered["html"].read_text(encoding="utf-8"))
+    text = " ".join(page.text)
+    order = [text.index(title, text.index("Reproducibility") + 1) for title in
+             ("Summary", "All e-mails together", "E-mails one by one", "Methods", "Reproducibility")]
+    assert order == sorted(order)
+    for word in results["samples"][0]["words"][:5]:
+        assert word["text"] in text
+
+
+def test_pdf_has_pages_titles_and_a_samples_words(results: dict, rendered: dict[str, Path]) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(rendered["pdf"]))
+    assert len(reader.pages) >= 4 + N_SAMPLES  # contents+summary, aggregate, samples…, appendices
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for title in ("Contents", "Summary", "All e-mails together", "E-mails one by one", "Methods",
+                  "Reproducibility"):
+        assert title in text
+    assert f"Page 1 of {len(reader.pages)}" in text
+    words = [w["text"] for w in results["samples"][0]["words"] if len(w["text"]) > 3][:3]
+    for word in words:
+        assert word in text
+    # The table of contents carries page numbers (target-counter): "Methods ..... N".
+    assert re.search(r"Methods\s*\.+\s*\d+", text)
+
+
+def test_pdf_renderer_fetches_only_data_uris(results: dict) -> None:
+    from reportgen.document import build_document
+
+    html = render_html(build_document(make_results(1, n_predictions=4)), print_mode=True)
+    _, fetcher = render_pdf_bytes(html)
+    assert fetcher.requested and all(url.startswith("data:") for url in fetcher.requested)
+    assert fetcher.refused == []
+
+
+def test_fetcher_refuses_outside_resources(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not for the report")
+    html = (f'<html><body><img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
+            f'<p style="background:url(https://example.invalid/a)">x</p></body></html>')
+    _, fetcher = render_pdf_bytes(html)
+    assert f"file://{secret}" in fetcher.refused
+    assert "http://127.0.0.1:9/x.png" in fetcher.refused
+    assert "https://example.invalid/a" in fetcher.refused
+
+
+def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[str, Path], tmp_path: Path) -> None:
+    again = render_report(results, tmp_path, ("html",), deterministic=True)
+    assert again["html"].read_bytes() == rendered["html"].read_bytes()
+
+
+def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")
+    out = render_report(make_results(1, n_predictions=4), tmp_path, "html", deterministic=True)
+    assert "Rendered 2001-09-09T01:46:40Z" in out["html"].read_text(encoding="utf-8")
+
+
+def test_failure_leaves_nothing_half_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import reportgen.render as render
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(render, "render_pdf_bytes", broken)
+    with pytest.raises(RuntimeError):
+        render_report(make_results(1, n_predictions=4), tmp_path / "out", ("html", "pdf"))
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_invalid_results_or_format_are_one_line_errors(tmp_path: Path) -> None:
+    results = make_results(1, n_predictions=4)
+    del results["samples"][0]["words"]
+    with pytest.raises(ResultsError, match="samples/0"):
+        render_report(results, tmp_path, "html")
+    with pytest.raises(ReportgenError, match="docx"):
+        render_report(make_results(1, n_predictions=4), tmp_path, "html,docx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_render_writes_html_from_results_json(tmp_path: Path) -> None:
+    from reportgen.cli import main
+
+    save_results(make_results(1, n_predictions=4), tmp_path / "results.json")
+    result = CliRunner().invoke(main, ["render", str(tmp_path / "results.json"), "--out", str(tmp_path / "r"),
+                                       "--format", "html", "--deterministic"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r" / "report.html").is_file() and not (tmp_path / "r" / "report.pdf").exists()
+    bad = CliRunner().invoke(main, ["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "r2")])
+    assert bad.exit_code == 1 and "no such file" in bad.output and len(bad.output.strip().splitlines()) == 1
