@@ -323,7 +323,8 @@ _SUBPROCESS = textwrap.dedent("""
             F.text_rollout_figure(s["tokens"], s["attention"]["text"]["rollout"]),
             F.ig_convergence_figure(s["integrated_gradients"]), F.modality_split_figure(s["modality"])]
     for fig in figs:
-        F.figure_to_svg(fig); F.figure_to_png_bytes(fig, dpi=30); F.figure_to_pdf_bytes(fig)
+        F.figure_to_svg(fig)
+    F.figure_to_png_bytes(figs[5], dpi=30); F.figure_to_pdf_bytes(figs[5])
     print("pyplot", "matplotlib.pyplot" in sys.modules)
     print("svg", hashlib.sha256(F.figure_to_svg(figs[2]).encode()).hexdigest())
 """)

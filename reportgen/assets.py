@@ -1,0 +1,135 @@
+"""Paper-appendix assets: every report figure as SVG + PDF and every table as CSV + LaTeX.
+
+``reportgen render/run --export-assets`` writes them under ``DIR/assets/``; the files are
+deterministic (no timestamps, salted SVG ids), so re-running on the same results.json gives the same
+bytes and a diff of two asset folders shows only real changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from reportgen.figures import figure_to_pdf_bytes, figure_to_svg
+
+if TYPE_CHECKING:  # pandas and the document model are only needed when assets are written
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from reportgen.document import Report
+
+__all__ = ["ASSETS_DIRNAME", "export_assets", "latex_escape", "table_to_latex", "write_assets"]
+
+#: Sub-folder of the output directory that receives the assets.
+ASSETS_DIRNAME = "assets"
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+_LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters so ``text`` prints literally (e-mail words are hostile)."""
+    return _LATEX_RE.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+
+
+def _stem(name: str) -> str:
+    """A safe file stem from an asset name (names come from the document, never from e-mails)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    if not stem:
+        raise ValueError(f"asset name {name!r} has no usable characters for a file name")
+    return stem
+
+
+def table_to_latex(table: pd.DataFrame, caption: str | None = None, label: str | None = None) -> str:
+    """A booktabs LaTeX table of ``table`` with every cell and header escaped.
+
+    Args:
+        table: the data (index is not written).
+        caption: optional caption (escaped); with it the output is a floating ``table`` environment.
+        label: optional ``\\label`` (only used with a caption).
+
+    Returns:
+        LaTeX source needing ``\\usepackage{booktabs}``.
+    """
+    # escape=True escapes cells and headers alike (headers must not be escaped a second time).
+    return table.to_latex(
+        index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}",
+        caption=latex_escape(caption) if caption else None, label=label if caption else None,
+        position="htbp" if caption else None,
+    )
+
+
+def write_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame], out_dir: Path, *,
+                 captions: Mapping[str, str] | None = None) -> Path:
+    """Write ``assets/<name>.svg`` and ``.pdf`` per figure and ``assets/<name>.csv`` and ``.tex`` per table.
+
+    Args:
+        figures: name → matplotlib figure.
+        tables: name → DataFrame (columns as headers; the index is not written).
+        out_dir: the report folder; files go to ``out_dir/assets/``.
+        captions: optional name → caption for the LaTeX tables.
+
+    Returns:
+        The assets folder.
+
+    Raises:
+        ValueError: if two figures or two tables map to the same file name (a programming error).
+    """
+    assets = Path(out_dir) / ASSETS_DIRNAME
+    assets.mkdir(parents=True, exist_ok=True)
+    captions = captions or {}
+    for kind, names in (("figure", figures), ("table", tables)):
+        stems = [_stem(n) for n in names]
+        clashes = sorted({s for s in stems if stems.count(s) > 1})
+        if clashes:
+            raise ValueError(f"two {kind}s would be written to the same file: {', '.join(clashes)}")
+    for name, fig in figures.items():
+        stem = _stem(name)
+        # Salt ids per figure so SVGs can be inlined side by side without id clashes.
+        (assets / f"{stem}.svg").write_text(figure_to_svg(fig, salt=f"reportgen-{stem}"), encoding="utf-8",
+                                            newline="\n")
+        (assets / f"{stem}.pdf").write_bytes(figure_to_pdf_bytes(fig))
+    for name, table in tables.items():
+        stem = _stem(name)
+        (assets / f"{stem}.csv").write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8",
+                                            newline="\n")
+        (assets / f"{stem}.tex").write_text(table_to_latex(table, captions.get(name), f"tab:{stem}"),
+                                            encoding="utf-8", newline="\n")
+    return assets
+
+
+@overload
+def export_assets(document: Report, out_dir: Path, /) -> Path: ...
+
+
+@overload
+def export_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame], out_dir: Path, /) -> Path: ...
+
+
+def export_assets(first: Any, second: Any, out_dir: Path | None = None, /) -> Path:
+    """Write the report's figures (SVG, PDF) and tables (CSV, LaTeX) under ``out_dir/assets/``.
+
+    Two call forms:
+
+    * ``export_assets(document, out_dir)``: every figure and table of a
+      :class:`reportgen.document.Report` (what ``render_report(..., export_assets=True)`` does);
+      table captions become LaTeX captions.
+    * ``export_assets(figures, tables, out_dir)``: name → Figure and name → DataFrame dicts.
+
+    Returns:
+        The assets folder.
+    """
+    if out_dir is not None:
+        return write_assets(first, second, Path(out_dir))
+    import pandas as pd
+
+    document = first
+    figures = {f.name: f.figure for f in document.figures() if f.figure is not None}
+    tables = {t.name: pd.DataFrame(t.rows, columns=t.columns) for t in document.tables()}
+    captions = {t.name: t.caption for t in document.tables()}
+    return write_assets(figures, tables, Path(second), captions=captions)
