@@ -275,8 +275,9 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
     axes = fig.subplots(2, 2)
     (ax_abs, ax_rel), (ax_cls, ax_sc) = axes
     name, units = ESTIMATOR_NAMES[estimator], ESTIMATOR_UNITS[estimator]
-    fig.suptitle(f"Modality contributions ({name}, {n} sample{'s' if n != 1 else ''})")
+    title = f"Modality contributions ({name}, {n} sample{'s' if n != 1 else ''})"
     if n == 0:
+        fig.suptitle(title)
         for ax in axes.flat:
             _empty_note(ax, "no samples")
         return fig
@@ -295,9 +296,10 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
                edgecolor="#7a6a20", linewidth=0.3, label="image")
     ax_abs.set_title("A  Absolute contribution")
     ax_abs.set_ylabel(f"|{units}|")
-    # Headroom above the tallest bar keeps the legend off the bars.
-    ax_abs.set_ylim(0, 1.22 * symmetric_limit(np.concatenate([text, image])))
-    ax_abs.legend(frameon=False, ncols=2, loc="upper right")
+    # One legend for A and B, above the panels, so it never covers a bar.
+    # (Its title names the estimator: a suptitle and an "outside" legend overlap in constrained layout.)
+    fig.legend(*ax_abs.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False,
+               title=title, title_fontsize=9)
 
     ax_rel.bar(x, 100 * shares, 0.8, color=MODALITY_COLOURS["text"], label="text")
     ax_rel.bar(x, 100 * (1 - shares), 0.8, bottom=100 * shares, color=MODALITY_COLOURS["image"],

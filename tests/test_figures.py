@@ -86,7 +86,9 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles == ["A  Absolute contribution", "B  Relative share (100 %)", "C  Text share by true class",
                       "D  Text vs image contribution"]
-    assert "Shapley" in fig.get_suptitle()
+    legend = fig.legends[0]
+    assert legend.get_title().get_text() == f"Modality contributions (Shapley, {len(results['samples'])} samples)"
+    assert [t.get_text() for t in legend.get_texts()] == ["text", "image"]
     ax_abs, ax_rel, ax_cls, ax_sc = fig.axes
     # A: two bars (text, image) per sample, heights = |φ|.
     n = len(results["samples"])
@@ -104,7 +106,7 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
 @pytest.mark.parametrize("estimator", ["ig", "attention"])
 def test_modality_panels_other_estimators(results: dict, estimator: str) -> None:
     fig = F.modality_panels_figure(results["samples"], estimator=estimator)
-    assert F.ESTIMATOR_NAMES[estimator] in fig.get_suptitle()
+    assert F.ESTIMATOR_NAMES[estimator] in fig.legends[0].get_title().get_text()
     assert F.ESTIMATOR_UNITS[estimator] in fig.axes[0].get_ylabel()
 
 
