@@ -121,25 +121,29 @@ def _fmt(value: float | None) -> str:
 
 def top_words(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min_count: int = 2,
               limit: int = TOP_WORDS_LIMIT) -> dict[str, list[dict[str, Any]]]:
-    """Words that most often push toward each class.
+    """Words that push toward each class in many explained e-mails.
 
-    For every sample, its ``top_k`` words by ``|score|`` are taken; each one with a positive score
-    counts once for spam, each with a negative score once for ham (zero counts for neither). Over
-    all samples a word's ``count`` is the number of such occurrences and ``mean_score`` the mean of
-    their signed scores. Words with ``count < min_count`` are dropped; the rest are ranked by
-    count, then by ``|mean_score|``, then alphabetically, and cut at ``limit``.
+    For every sample, its ``top_k`` words by ``|score|`` are taken; those with a positive score
+    push toward spam, those with a negative score toward ham (zero: neither). A word's ``count`` is
+    the number of samples in which it is such a top word for the class (a word repeated inside one
+    e-mail counts once, its scores there summed), and ``mean_score`` the mean of those per-sample
+    signed scores. Words with ``count < min_count`` are dropped; the rest are ranked by count, then
+    by ``|mean_score|``, then alphabetically, and cut at ``limit``.
 
     Returns:
         ``{"spam": [...], "ham": [...]}`` of ``{"word", "count", "mean_score"}``.
     """
     pools: dict[str, dict[str, list[float]]] = {"spam": {}, "ham": {}}
     for sample in samples:
-        words = sorted(enumerate(sample["words"]), key=lambda iw: (-abs(float(iw[1]["score"])), iw[0]))[:top_k]
-        for _, word in words:
+        ranked = sorted(enumerate(sample["words"]), key=lambda iw: (-abs(float(iw[1]["score"])), iw[0]))[:top_k]
+        per_sample: dict[tuple[str, str], float] = {}
+        for _, word in ranked:
             score = float(word["score"])
-            if score == 0:
-                continue
-            pools["spam" if score > 0 else "ham"].setdefault(word["text"], []).append(score)
+            if score != 0:
+                key = ("spam" if score > 0 else "ham", word["text"])
+                per_sample[key] = per_sample.get(key, 0.0) + score
+        for (name, text), score in per_sample.items():
+            pools[name].setdefault(text, []).append(score)
     result: dict[str, list[dict[str, Any]]] = {}
     for name, pool in pools.items():
         rows = [{"word": w, "count": len(v), "mean_score": mean(v)} for w, v in pool.items() if len(v) >= min_count]
@@ -155,7 +159,7 @@ def aggregate_samples(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min
     Args:
         samples: explained samples (results.json ``samples`` items).
         top_k: words per sample considered for the top-word lists.
-        min_count: minimum occurrences for a top word.
+        min_count: minimum number of samples in which a top word occurs.
         skipped: the dataset's skipped rows (``{row, pic, reason}``), reported as a warning.
         extra_warnings: warnings from earlier stages (e.g. sample selection), kept first.
 
@@ -214,8 +218,9 @@ def methods_description(*, top_k: int, min_count: int) -> dict[str, Any]:
             "top_k": top_k,
             "min_count": min_count,
             "limit": TOP_WORDS_LIMIT,
-            "rule": "per sample, its top_k words by |score|; positive ones count for spam, negative for ham; "
-                    "count = occurrences over samples, mean_score = mean signed score; kept if count >= min_count; "
-                    "ranked by count, then |mean_score|",
+            "rule": "per sample, its top_k words by |score|; positive ones push toward spam, negative toward "
+                    "ham; count = number of samples in which the word is such a top word (repeats within one "
+                    "e-mail summed), mean_score = mean of those per-sample signed scores; kept if "
+                    "count >= min_count; ranked by count, then |mean_score|",
         },
     }

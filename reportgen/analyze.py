@@ -55,7 +55,7 @@ class AnalysisOptions:
         attention_layer: text/image encoder layer whose attention matrix is stored (-1 = last).
         attention_head: head of that matrix (None = mean over heads).
         top_k: words per sample considered for the top-word lists.
-        min_count: minimum occurrences of a top word.
+        min_count: minimum number of explained samples a top word must occur in.
         seed: seeds the random sample draw and torch/numpy.
         deterministic: byte-identical results.json on rerun (no timestamp unless
             SOURCE_DATE_EPOCH, no timings).

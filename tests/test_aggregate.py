@@ -63,6 +63,15 @@ def test_verdict_reports_disagreeing_estimators():
     assert verdict["agree"] is False and "disagree" in verdict["text"]
 
 
+def test_top_words_count_samples_not_repeats():
+    samples = [_sample(1, 1, 1, words=[("free", 1.0), ("free", 2.0), ("win", 0.5)]),
+               _sample(2, 1, 1, words=[("win", 1.5), ("now", 0.1)])]
+    words = top_words(samples, top_k=3, min_count=2)
+    # "free" twice in one e-mail is one sample: below min_count; "win" is a top word in both.
+    assert words["spam"] == [{"word": "win", "count": 2, "mean_score": pytest.approx(1.0)}]
+    assert top_words(samples, top_k=3, min_count=1)["spam"][1] == {"word": "free", "count": 1, "mean_score": 3.0}
+
+
 def test_top_words_count_signed_words_in_each_samples_top_k():
     samples = [
         _sample(1, 1, 1, words=[("free", 2.0), ("money", 1.0), ("hello", -0.5), ("the", 0.01)]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,8 @@ def test_analyze_writes_valid_results_with_every_prediction_and_the_default_samp
     assert results["methods"]["explained_quantity"].startswith("the spam log-odds")
     assert results["aggregate"]["modality"]["verdict"]["label"] == "text-dominant"  # the stand-in puts 70 % on text
     assert results["generator"]["command"].startswith("reportgen analyze --checkpoint")
+    assert "--no-progress" in results["generator"]["command"]
+    assert (out / "results.json").stat().st_mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044
     assert "timings" in results["generator"] and results["generator"]["created"]
     assert "verdict: text-dominant" in result.output
 
@@ -256,3 +259,40 @@ def test_run_renders_html_next_to_results(world, stand_in, tmp_path):
     assert "<script" not in html.lower()
     rows = [s["row"] for s in load_results(out / "results.json")["samples"]]
     assert all(f"{row}" in html for row in rows)
+
+
+def test_unlabelled_data_has_no_metrics_and_draws_by_prediction(world, stand_in, tmp_path):
+    csv, pics = write_edp(tmp_path / "edp", n=6, with_labels=False)
+    out = tmp_path / "out"
+    args = _args(world, out, "--samples", "1:1")
+    args[args.index("--data") + 1], args[args.index("--images") + 1] = str(csv), str(pics)
+    result = _invoke("analyze", *args)
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")
+    assert results["metrics"] is None
+    assert all(p["label"] is None for p in results["predictions"])
+    assert all(s["outcome"] is None and s["reason"].startswith("random predicted") for s in results["samples"])
+
+
+def test_skipped_rows_are_reported_in_dataset_and_warnings(world, stand_in, tmp_path):
+    csv, pics = write_edp(tmp_path / "edp", n=8, missing=[5])
+    out = tmp_path / "out"
+    args = _args(world, out, "--skip-invalid", "--samples", "1:1")
+    args[args.index("--data") + 1], args[args.index("--images") + 1] = str(csv), str(pics)
+    result = _invoke("analyze", *args)
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")
+    assert [s["row"] for s in results["dataset"]["skipped"]] == [5]
+    assert 5 not in [p["row"] for p in results["predictions"]] and len(results["predictions"]) == 7
+    assert any("1 row(s) skipped" in w for w in results["aggregate"]["warnings"])
+
+
+def test_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom reportgen.cli import main\n"
+            "r = CliRunner().invoke(main, ['run', '--help'])\nassert r.exit_code == 0, r.output\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -7,6 +7,7 @@ temporary folder next to ``--out`` and moved in only when every step succeeded.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import tempfile
@@ -140,7 +141,7 @@ analysis_options = _apply(
         ),
         click.option(
             "--min-count", type=click.IntRange(min=1), default=2, show_default=True,
-            help="A top word must occur at least this often over the explained e-mails.",
+            help="A top word must be among the --top-k words of at least this many explained e-mails.",
         ),
         click.option(
             "--deterministic", is_flag=True, default=False,
@@ -164,9 +165,8 @@ def command_line(ctx: click.Context) -> str:
     """
     from click.core import ParameterSource
 
-    words = ctx.command_path.split()
-    if words and words[0] != "reportgen":
-        words[0] = "reportgen"
+    # Not ctx.command_path: under `python -m reportgen` that starts with the interpreter's name.
+    words = ["reportgen", str(ctx.info_name)]
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name is None:
             continue
@@ -207,8 +207,13 @@ def _analyze(ctx: click.Context, options: dict[str, Any]) -> tuple[dict[str, Any
 def _publish(staging: Path, out: Path) -> list[Path]:
     """Move everything from ``staging`` into ``out`` (replacing same-named entries)."""
     out.mkdir(parents=True, exist_ok=True)
+    # Temporary files are created private (0600); published outputs get the user's usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
     moved = []
     for entry in sorted(staging.iterdir()):
+        for path in [entry, *entry.rglob("*")] if entry.is_dir() else [entry]:
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
         target = out / entry.name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
