@@ -62,6 +62,13 @@ class Preprocessor:
         """
         if len(texts) != len(images):
             raise ValueError(f"encode got {len(texts)} texts but {len(images)} images")
+        return {**self.encode_texts(texts), **self.encode_images(images)}
+
+    def encode_texts(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Tokenise ``texts``: ``input_ids``, ``token_type_ids``, ``attention_mask`` (``[B, max_length]``).
+
+        Not thread-safe: a fast tokenizer's padding/truncation settings are shared state.
+        """
         tokens = self.tokenizer(
             list(texts),
             max_length=self.max_length,
@@ -69,15 +76,17 @@ class Preprocessor:
             padding="max_length",
             return_tensors="pt",
         )
-        encoded = {
+        return {
             "input_ids": tokens["input_ids"],
             # BERT tokenizers return token types; others may not, and MMTD then saw all zeros.
             "token_type_ids": tokens.get("token_type_ids", torch.zeros_like(tokens["input_ids"])),
             "attention_mask": tokens["attention_mask"],
         }
+
+    def encode_images(self, images: list[Image.Image]) -> dict[str, torch.Tensor]:
+        """Prepare pictures (converted to RGB): ``pixel_values`` ``[B, 3, H, W]`` float32. Thread-safe."""
         pixels = self.image_processor(images=[to_rgb(image) for image in images], return_tensors="pt")
-        encoded["pixel_values"] = pixels["pixel_values"].to(torch.float32)
-        return encoded
+        return {"pixel_values": pixels["pixel_values"].to(torch.float32)}
 
     @property
     def special_ids(self) -> dict[str, int]:

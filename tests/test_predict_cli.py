@@ -73,14 +73,27 @@ def test_predict_columns_rows_and_logits_equal_direct_forward(tiny):
     np.testing.assert_allclose(frame["prob_ham"] + frame["prob_spam"], 1.0)
 
 
-def test_predict_batch_size_does_not_change_results(tiny):
+def test_predict_batch_size_and_threads_do_not_change_results(tiny):
     csv, pics, tok = tiny
     model = tiny_mmtd(seed=2)
     pre = load_preprocessor(str(tok), None, image_size=32, max_length=MAX_LENGTH)
     data = load_edp(csv, pics)
-    one = predict(model, pre, data, batch_size=1, progress=False)
-    many = predict(model, pre, data, batch_size=5, progress=False)
-    np.testing.assert_allclose(one[["logit_ham", "logit_spam"]], many[["logit_ham", "logit_spam"]], atol=1e-5)
+    one = predict(model, pre, data, batch_size=1, progress=False, workers=1)
+    for batch_size, workers in ((5, 1), (2, 3), (1, 4)):
+        other = predict(model, pre, data, batch_size=batch_size, progress=False, workers=workers)
+        assert other["row"].tolist() == one["row"].tolist()
+        np.testing.assert_allclose(one[["logit_ham", "logit_spam"]], other[["logit_ham", "logit_spam"]], atol=1e-5)
+
+
+def test_picture_lost_after_loading_is_a_data_error_naming_the_row(tiny):
+    from reportgen.errors import DataError
+
+    csv, pics, tok = tiny
+    pre = load_preprocessor(str(tok), None, image_size=32, max_length=MAX_LENGTH)
+    data = load_edp(csv, pics)
+    (pics / "3.png").unlink()
+    with pytest.raises(DataError, match=r"row 3: cannot read picture .*3.png"):
+        predict(tiny_mmtd(), pre, data, batch_size=1, progress=False, workers=2)
 
 
 def test_predict_unlabelled_has_na_labels(tmp_path):
