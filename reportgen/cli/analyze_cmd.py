@@ -12,11 +12,12 @@ import shlex
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from reportgen.cli.options import data_options, model_options
+# _apply stacks a list of click options into one decorator (shared with the model/data options).
+from reportgen.cli.options import _apply, data_options, model_options
 from reportgen.errors import ReportgenError
 
 #: Output formats of ``run``.
@@ -30,15 +31,6 @@ _ANALYSIS_KEYS = (
     "image_baseline", "internal_batch_size", "attention_layer", "attention_head", "top_k", "min_count",
     "deterministic",
 )
-
-
-def _apply(options: list[Callable]) -> Callable:
-    def decorator(function: Callable) -> Callable:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorator
 
 
 def _samples(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
