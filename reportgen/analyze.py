@@ -12,6 +12,7 @@ import io
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -79,14 +80,18 @@ class AnalysisOptions:
     seed: int = 0
     deterministic: bool = False
 
-    def selection(self, dataset_selection: str = "all") -> SampleSelection:
-        """The sample selection; with the dataset chosen by ``--rows`` and no criterion, explain those rows."""
+    def selection(self, dataset_selection: str = "all", dataset_rows: Sequence[int] = ()) -> SampleSelection:
+        """The sample selection.
+
+        With the dataset chosen by ``--rows`` (``dataset_selection`` starting ``"rows:"``) and no
+        selection criterion, every selected row that was not skipped (``dataset_rows``) is explained.
+        """
         explicit = self.explain_rows
         no_criterion = not (self.samples or explicit or self.misclassified or self.least_confident
                             or self.most_confident)
         if no_criterion and dataset_selection.startswith("rows:"):
             # `--rows 3,17` alone means "these e-mails": explain every one of them, not a random draw.
-            explicit = tuple(int(r) for r in dataset_selection[len("rows:"):].split(",") if r)
+            explicit = tuple(int(r) for r in dataset_rows)
         return SampleSelection(
             samples=self.samples,
             rows=tuple(explicit) if explicit else None,
@@ -321,7 +326,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],
                                          [p["prob_spam"] for p in predictions])
 
-    selection = options.selection(dataset.selection)
+    selection = options.selection(dataset.selection, dataset.rows)
     chosen, selection_warnings = select_samples(frame, selection)
     by_row = {p["row"]: p for p in predictions}
     index_of = {int(row): i for i, row in enumerate(dataset.rows)}

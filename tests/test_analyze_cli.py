@@ -296,3 +296,22 @@ def test_help_does_not_import_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_rows_with_a_skipped_row_explain_the_remaining_rows(world, stand_in, tmp_path):
+    csv, pics = write_edp(tmp_path / "edp", n=6, missing=[4])
+    out = tmp_path / "out"
+    args = _args(world, out, "--rows", "1,4,2", "--skip-invalid")
+    args[args.index("--data") + 1], args[args.index("--images") + 1] = str(csv), str(pics)
+    result = _invoke("analyze", *args)
+    assert result.exit_code == 0, result.output
+    assert [s["row"] for s in load_results(out / "results.json")["samples"]] == [1, 2]
+
+
+def test_no_samples_still_gives_a_valid_report_with_predictions(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("analyze", *_args(world, out, "--samples", "0:0"))
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")
+    assert results["samples"] == [] and len(results["predictions"]) == 10
+    assert results["aggregate"]["modality"]["verdict"]["label"] == "undetermined"
