@@ -753,13 +753,34 @@ def _save_context(salt: str) -> Iterator[None]:
         yield
 
 
+_HASHED_ID = re.compile(r'id="((?:m|p|h|image|C[0-9a-f]+_[0-9a-f]+_)[0-9a-f]{10})"')
+
+
+def _renumber_svg_ids(svg: str, salt: str) -> str:
+    """Replace matplotlib's hashed element ids by ``<salt>-<n>`` in order of appearance.
+
+    The hashes cover full-precision floats (e.g. clip rectangles), whose last bits can depend on
+    what the process drew before, so the same figure could get other ids in another run.
+    """
+    old_ids = list(dict.fromkeys(_HASHED_ID.findall(svg)))
+    if not old_ids:
+        return svg
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "_", salt)
+    if not prefix[:1].isalpha():
+        prefix = "f" + prefix
+    mapping = {old: f"{prefix}-{n}" for n, old in enumerate(old_ids)}
+    pattern = re.compile(r'(?<=id=")(?:%s)(?=")|(?<=#)(?:%s)(?=[")])' % ("|".join(old_ids), "|".join(old_ids)))
+    return pattern.sub(lambda m: mapping[m.group()], svg)
+
+
 def figure_to_svg(fig: Figure, *, salt: str = "reportgen", inline: bool = False) -> str:
     """Serialise ``fig`` as SVG text, byte-identical across runs.
 
     Args:
         fig: the figure.
-        salt: ``svg.hashsalt`` for element ids; give each figure of one HTML page its own salt when
-            several SVGs are inlined, so their ids cannot collide.
+        salt: prefix of the element ids (``<salt>-<n>``, also matplotlib's ``svg.hashsalt``); give
+            each figure of one HTML page its own salt when several SVGs are inlined, so their ids
+            cannot collide.
         inline: drop the XML declaration and DOCTYPE so the ``<svg>`` element can sit inside HTML.
 
     Returns:
@@ -768,7 +789,7 @@ def figure_to_svg(fig: Figure, *, salt: str = "reportgen", inline: bool = False)
     buffer = io.StringIO()
     with _save_context(salt):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
+    text = _renumber_svg_ids(buffer.getvalue(), salt)
     if inline:
         text = text[text.index("<svg"):]
     return text

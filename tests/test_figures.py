@@ -305,9 +305,16 @@ def test_svg_inline_and_data_uris(results: dict) -> None:
         F.figure_to_data_uri(fig, "gif")
 
 
-def test_svg_ids_depend_on_salt(results: dict) -> None:
-    fig = F.roc_figure(results["metrics"])
-    assert F.figure_to_svg(fig, salt="a") != F.figure_to_svg(fig, salt="b")
+def test_svg_ids_carry_the_salt_and_every_reference_resolves(results: dict) -> None:
+    # Two figures inlined in one HTML page must not share ids: each gets its own salt as prefix.
+    import re
+
+    svg = F.figure_to_svg(F.modality_panels_figure(results["samples"]), salt="fig-panels")
+    ids = set(re.findall(r'id="([^"]+)"', svg))
+    refs = set(re.findall(r'(?:url\(#|href="#)([^")]+)', svg))
+    assert refs and refs <= ids
+    assert any(r.startswith("fig-panels-") for r in refs)
+    assert not re.search(r'id="p[0-9a-f]{10}"', svg)  # no hash ids left (they vary between runs)
 
 
 _SUBPROCESS = textwrap.dedent("""
