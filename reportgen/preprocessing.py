@@ -133,14 +133,10 @@ def load_tokenizer(name: str) -> Any:
     """
     from transformers import AutoTokenizer
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=True)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
-        raise ReportgenError(
-            f"cannot load tokenizer {name!r} ({where}): {_first_line(error)}; "
-            "pass --tokenizer FOLDER (a saved BertTokenizerFast, e.g. bert-base-multilingual-cased)"
-        ) from error
+    tokenizer = _load_local(
+        AutoTokenizer.from_pretrained, name, "tokenizer",
+        "pass --tokenizer FOLDER (a saved BertTokenizerFast, e.g. bert-base-multilingual-cased)",
+    )
     if not getattr(tokenizer, "is_fast", False):
         raise ReportgenError(
             f"tokenizer {name!r} is not a fast tokenizer; pass --tokenizer FOLDER (a saved BertTokenizerFast)"
@@ -158,15 +154,12 @@ def load_image_processor(name: str | None, image_size: int) -> Any:
         return dit_image_processor(image_size)
     from transformers import AutoImageProcessor
 
-    try:
-        # backend="pil": the torchvision backend resizes differently from training's PIL bicubic.
-        return AutoImageProcessor.from_pretrained(str(name), local_files_only=True, backend="pil")
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
-        raise ReportgenError(
-            f"cannot load image processor {name!r} ({where}): {_first_line(error)}; pass --image-processor "
-            "FOLDER (with preprocessor_config.json), or leave it out for the DiT default"
-        ) from error
+    return _load_local(
+        AutoImageProcessor.from_pretrained, name, "image processor",
+        "pass --image-processor FOLDER (with preprocessor_config.json), or leave it out for the DiT default",
+        # The torchvision backend resizes differently from training's PIL bicubic.
+        backend="pil",
+    )
 
 
 def load_preprocessor(
@@ -194,6 +187,15 @@ def load_preprocessor(
         image_processor=load_image_processor(image_processor, image_size),
         max_length=max_length,
     )
+
+
+def _load_local(from_pretrained: Any, name: str, what: str, hint: str, **kwargs: Any) -> Any:
+    """``from_pretrained(name, local_files_only=True)``; failure -> one line saying what to pass."""
+    try:
+        return from_pretrained(str(name), local_files_only=True, **kwargs)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
+        raise ReportgenError(f"cannot load {what} {name!r} ({where}): {_first_line(error)}; {hint}") from error
 
 
 def _first_line(error: BaseException) -> str:

@@ -84,3 +84,23 @@ def test_image_processor_folder_is_loaded_with_pil_backend(tokenizer_dir, tmp_pa
 def test_missing_image_processor_says_what_to_pass(tokenizer_dir, tmp_path):
     with pytest.raises(ReportgenError, match="pass --image-processor FOLDER"):
         load_preprocessor(str(tokenizer_dir), str(tmp_path / "missing"), image_size=16)
+
+
+def test_dit_base_style_preprocessor_config_matches_default(tokenizer_dir, tmp_path):
+    """microsoft/dit-base ships a 4.x-era BeitFeatureExtractor config; it must load and equal the default."""
+    import json
+
+    folder = tmp_path / "dit"
+    folder.mkdir()
+    (folder / "preprocessor_config.json").write_text(json.dumps({
+        "crop_size": 224, "do_center_crop": False, "do_normalize": True, "do_resize": True,
+        "feature_extractor_type": "BeitFeatureExtractor", "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5], "reduce_labels": False, "resample": 3, "size": 224,
+    }))
+    loaded = load_preprocessor(str(tokenizer_dir), str(folder), image_size=224)
+    default = load_preprocessor(str(tokenizer_dir), None, image_size=224)
+    image = _picture("RGBA")
+    np.testing.assert_allclose(
+        loaded.encode(["x"], [image])["pixel_values"].numpy(), default.encode(["x"], [image])["pixel_values"].numpy()
+    )
+    np.testing.assert_allclose(default.encode(["x"], [image])["pixel_values"][0].numpy(), _by_hand(image, 224), atol=1e-5)
