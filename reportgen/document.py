@@ -48,6 +48,8 @@ class Facts:
 
     items: list[tuple[str, str]]
     name: str = ""
+    #: "grid" (short values side by side) or "list" (one per line, for long values such as hashes)
+    layout: str = "grid"
 
 
 @dataclass
@@ -83,6 +85,15 @@ class Table:
     decimals: int = 3
     #: per row: the in-page anchor the first cell links to ("" = no link)
     links: list[str] = field(default_factory=list)
+
+    @property
+    def numeric_columns(self) -> list[bool]:
+        """Per column: True when every non-empty cell is a number (right-aligned in the page)."""
+        flags = []
+        for j in range(len(self.columns)):
+            cells = [row[j] for row in self.rows if j < len(row) and row[j] not in ("", None, "n/a")]
+            flags.append(bool(cells) and all(finite(c) for c in cells))
+        return flags
 
 
 @dataclass
@@ -650,7 +661,8 @@ def _reproducibility(results: dict[str, Any]) -> Section:
                ("Seed", str(gen.get("seed", "not recorded"))), ("Device", str(gen.get("device", "not recorded"))),
                ("Checkpoint", str(model["path"])), ("sha256", str(model["sha256"])),
                ("Format", str(model.get("format", "—"))), ("Tokenizer", str(model.get("tokenizer", "—"))),
-               ("Image processor", str(model.get("image_processor", "—")))], name="reproducibility-facts"),
+               ("Image processor", str(model.get("image_processor", "—")))], name="reproducibility-facts",
+              layout="list"),
         Table(name="architecture", caption="Model configuration inferred from the checkpoint.",
               columns=["Setting", "Value"], rows=_flatten(model.get("architecture", {}))),
         Table(name="dataset", caption="The data the report was computed on.", columns=["Setting", "Value"],

@@ -38,10 +38,6 @@ def _cell(value: Any, decimals: int = 3) -> str:
     return str(value)
 
 
-def _is_number_cell(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _environment() -> Any:
     import jinja2
 
@@ -56,7 +52,6 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     env.filters["cell"] = _cell
-    env.tests["number_cell"] = _is_number_cell
     return env
 
 
