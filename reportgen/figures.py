@@ -20,6 +20,7 @@ token such as ``$x^$`` is shown literally instead of being parsed as (possibly i
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import math
 import re
@@ -37,6 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from reportgen.aggregate import text_share
+from reportgen.errors import ResultsError
 
 __all__ = [
     "CM",
@@ -338,8 +340,10 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
         key = s.get("label")
         correct = _outcome_correct(s)
         colour = CLASS_COLOURS[key]
-        ax_sc.scatter([t], [i], s=22, marker=CLASS_MARKERS[key], edgecolor=colour, linewidth=1.0,
-                      facecolor=colour if correct in (True, None) else "none", zorder=3)
+        wrong = correct is False
+        # Misclassified points: hollow, a little larger and on top, so a cluster cannot hide them.
+        ax_sc.scatter([t], [i], s=34 if wrong else 22, marker=CLASS_MARKERS[key], edgecolor=colour,
+                      linewidth=1.2 if wrong else 1.0, facecolor="none" if wrong else colour, zorder=4 if wrong else 3)
     ax_sc.axhline(0, color="#888888", linewidth=0.6)
     ax_sc.axvline(0, color="#888888", linewidth=0.6)
     ax_sc.set_title("D  Text vs image contribution")
@@ -505,15 +509,19 @@ def decode_picture(data_uri: str) -> np.ndarray:
     """Decode a ``data:image/...;base64,`` picture into an RGB ``uint8`` array.
 
     Raises:
-        ValueError: if ``data_uri`` is not a base64 ``data:image/`` URI.
+        ResultsError: if ``data_uri`` is not a base64 ``data:image/`` URI of a readable image (a
+            hand-edited or damaged results.json).
     """
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     match = re.match(r"data:image/[\w.+-]+;base64,(.*)\Z", data_uri, flags=re.DOTALL)
     if match is None:
-        raise ValueError("picture is not a base64 data:image/ URI")
-    with Image.open(io.BytesIO(base64.b64decode(match.group(1)))) as picture:
-        return np.asarray(picture.convert("RGB"))
+        raise ResultsError(f"sample picture is not a base64 data:image/ URI: {data_uri[:40]!r}")
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(match.group(1), validate=True))) as picture:
+            return np.asarray(picture.convert("RGB"))
+    except (binascii.Error, UnidentifiedImageError, OSError) as error:
+        raise ResultsError(f"sample picture data URI is not a readable image: {error}") from error
 
 
 def _upsample(grid: np.ndarray, height: int, width: int, interpolation: str) -> np.ndarray:
@@ -546,7 +554,7 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     """
     scores = np.asarray(grid, dtype=float)
     if scores.ndim != 2 or scores.size == 0:
-        raise ValueError(f"image scores must be a non-empty 2-D grid, got shape {scores.shape}")
+        raise ResultsError(f"image scores must be a non-empty 2-D grid, got shape {scores.shape}")
     picture = decode_picture(picture_data_uri) if picture_data_uri else None
     fig = _figure(7.0 if picture is not None else 7.5, width_cm=16.0 if picture is not None else 9.5)
     if title:

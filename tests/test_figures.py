@@ -16,6 +16,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from reportgen import figures as F
+from reportgen.errors import ResultsError
 from tests.results_fixture import make_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,11 +192,13 @@ def test_image_overlay_without_picture_says_so(sample: dict) -> None:
     assert "overlay (picture not stored in results)" in _texts(fig)
 
 
-def test_image_overlay_rejects_non_grid_and_non_data_uri(sample: dict) -> None:
-    with pytest.raises(ValueError, match="2-D grid"):
+def test_image_overlay_damaged_results_are_one_line_errors(sample: dict) -> None:
+    with pytest.raises(ResultsError, match="2-D grid"):
         F.image_overlay_figure(sample["picture"], [1.0, 2.0])
-    with pytest.raises(ValueError, match="data:image/"):
+    with pytest.raises(ResultsError, match="not a base64 data:image/ URI"):
         F.image_overlay_figure("http://evil.invalid/x.png", sample["image_scores"])
+    with pytest.raises(ResultsError, match="not a readable image"):
+        F.image_overlay_figure("data:image/png;base64,aGVsbG8=", sample["image_scores"])
 
 
 def test_symmetric_limit() -> None:
