@@ -617,10 +617,13 @@ def attention_heatmap_figure(tokens: Sequence[str], matrix: Sequence[Sequence[fl
         One heatmap axes (sequential map from 0) and a colour bar.
     """
     weights = np.asarray(matrix, dtype=float)
-    n = min(len(tokens), weights.shape[0], max_tokens)
+    total = len(tokens)
+    if weights.shape != (total, total):
+        raise ResultsError(f"attention matrix is {'x'.join(map(str, weights.shape))} but the sample has {total} "
+                           f"tokens (expected {total}x{total})")
+    n = min(total, max_tokens)
     shown = weights[:n, :n]
     title = title or "Text attention"
-    total = min(len(tokens), weights.shape[0])
     if total > n:
         title = f"{title} (first {n} of {total} tokens)"
     fig = _figure(min(16.5, 5.0 + 0.23 * n), width_cm=16.0)
@@ -654,8 +657,10 @@ def text_rollout_figure(tokens: Sequence[str], scores: Sequence[float], max_toke
     Returns:
         One bar axes, bars coloured by value on the sequential map.
     """
-    tokens = list(tokens)[: len(scores)]
-    values = np.asarray(scores, dtype=float)[: len(tokens)]
+    tokens = list(tokens)
+    values = np.asarray(scores, dtype=float)
+    if values.shape != (len(tokens),):
+        raise ResultsError(f"{values.size} rollout values for {len(tokens)} tokens: one value per token expected")
     start = 1 if drop_cls and tokens and tokens[0] == "[CLS]" else 0
     total = len(tokens) - start
     tokens, values = tokens[start: start + max_tokens], values[start: start + max_tokens]

@@ -235,6 +235,13 @@ def test_text_rollout_drops_cls_and_caps_length() -> None:
     assert ax.get_xlabel() == "token ([CLS] itself left out)"
 
 
+def test_token_count_mismatch_is_a_one_line_error() -> None:
+    with pytest.raises(ResultsError, match="attention matrix is 2x2 but the sample has 3 tokens"):
+        F.attention_heatmap_figure(["[CLS]", "a", "[SEP]"], [[1, 0], [0, 1]])
+    with pytest.raises(ResultsError, match="2 rollout values for 3 tokens"):
+        F.text_rollout_figure(["[CLS]", "a", "[SEP]"], [0.5, 0.5])
+
+
 def test_ig_convergence_annotates_gap_and_warns_when_flagged(results: dict) -> None:
     flagged = next(s["integrated_gradients"] for s in results["samples"] if s["integrated_gradients"]["flagged"])
     fine = next(s["integrated_gradients"] for s in results["samples"] if not s["integrated_gradients"]["flagged"])
