@@ -22,6 +22,7 @@ import numpy as np
 
 from reportgen import __version__
 from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome, text_share
+from reportgen.errors import ReportgenError
 from reportgen.results import SCHEMA_VERSION
 from reportgen.sampling import SampleSelection, select_samples
 from reportgen.words import merge_wordpieces
@@ -35,7 +36,6 @@ EXPLAINED_QUANTITY = (
 PICTURE_MAX_WIDTH = 800
 #: Packages whose versions results.json records (they decide the numbers).
 RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "pandas")
-IMAGE_BASELINES = ("white", "black", "blur")
 
 
 @dataclass
@@ -130,8 +130,6 @@ def _created(deterministic: bool) -> str | None:
         try:
             moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
         except ValueError:
-            from reportgen.errors import ReportgenError
-
             raise ReportgenError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
         return moment.isoformat().replace("+00:00", "Z")
     if deterministic:
@@ -290,10 +288,8 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     from reportgen.metrics import classification_metrics
     from reportgen.predict import predict
 
-    if options.image_baseline not in IMAGE_BASELINES:
-        from reportgen.errors import ReportgenError
-
-        raise ReportgenError(f"--image-baseline {options.image_baseline!r}: expected one of {', '.join(IMAGE_BASELINES)}")
+    # Checked first: a bad SOURCE_DATE_EPOCH should not cost a whole analysis.
+    created = _created(options.deterministic)
     explain_options_class, explain_sample = _explainer()
     explain_kwargs: dict[str, Any] = {
         "ig_steps": options.ig_steps,
@@ -344,7 +340,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         "name": "reportgen",
         "version": __version__,
         "command": command,
-        "created": _created(options.deterministic),
+        "created": created,
         "options": options.to_dict(),
         "packages": _packages(),
         "seed": options.seed,

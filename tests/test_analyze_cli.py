@@ -315,3 +315,11 @@ def test_no_samples_still_gives_a_valid_report_with_predictions(world, stand_in,
     results = load_results(out / "results.json")
     assert results["samples"] == [] and len(results["predictions"]) == 10
     assert results["aggregate"]["modality"]["verdict"]["label"] == "undetermined"
+
+
+def test_bad_source_date_epoch_is_one_line(world, stand_in, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", *_args(world, out, "--samples", "1:0")])
+    assert result.exit_code == 1 and "SOURCE_DATE_EPOCH='yesterday' is not an integer" in result.output
+    assert not out.exists()
