@@ -184,3 +184,14 @@ def test_cli_render_writes_html_from_results_json(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "report.html").is_file() and not (tmp_path / "r" / "report.pdf").exists()
     bad = CliRunner().invoke(main, ["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "r2")])
     assert bad.exit_code == 1 and "no such file" in bad.output and len(bad.output.strip().splitlines()) == 1
+
+
+def test_export_assets_writes_every_figure_and_table(tmp_path: Path) -> None:
+    written = render_report(make_results(1, n_predictions=4), tmp_path, (), export_assets=True)
+    assets = written["assets"]
+    names = {p.name for p in assets.iterdir()}
+    for stem in ("confusion_matrix", "roc", "sample-1_image_ig", "sample-1_ig_convergence"):
+        assert {f"{stem}.svg", f"{stem}.pdf"} <= names
+    for stem in ("metrics", "top_words_spam", "sample_index", "sample-1_modality"):
+        assert {f"{stem}.csv", f"{stem}.tex"} <= names
+    assert not (tmp_path / "report.html").exists()
