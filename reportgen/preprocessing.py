@@ -98,12 +98,17 @@ class Preprocessor:
         }
 
     @property
-    def image_size(self) -> tuple[int, int]:
-        """``(height, width)`` of the prepared pictures."""
-        size = self.image_processor.size
-        if isinstance(size, dict):
-            return int(size["height"]), int(size["width"])
-        return int(size.height), int(size.width)
+    def image_size(self) -> tuple[int, int] | None:
+        """``(height, width)`` of the prepared pictures, or None when it depends on the picture.
+
+        Found by preparing two blank pictures of different shapes, so any processor settings
+        (resize, crop) are honoured exactly as they will be for the data.
+        """
+        shapes = {
+            tuple(self.encode_images([Image.new("RGB", size)])["pixel_values"].shape[-2:])
+            for size in ((40, 30), (30, 50))
+        }
+        return shapes.pop() if len(shapes) == 1 else None
 
 
 def dit_image_processor(image_size: int) -> Any:

@@ -196,6 +196,8 @@ def _edit_csv(csv, **changes):
         (None, ["--split", "fold:1/2", "--rows", "1"], "either --split or --rows"),
         (None, ["--label-column", "y"], "no label column 'y'"),
         (None, ["--tokenizer", "no-such-tokenizer"], "pass --tokenizer FOLDER"),
+        (None, ["--max-length", "100"], "--max-length 100 exceeds the checkpoint's 64 text positions"),
+        ("small_vocab", [], "has 51 tokens but the checkpoint's text encoder only 40"),
         ("no_model_config", [], "cannot infer the text encoder's attention heads"),
     ],
 )
@@ -207,6 +209,11 @@ def test_cli_bad_inputs_one_line_nonzero_nothing_written(project, tmp_path, setu
         (project["pics"] / "4.png").unlink()
     elif setup == "label_2":
         _edit_csv(project["csv"], labels=(1, 2))
+    elif setup == "small_vocab":  # a tokenizer bigger than the embedding table would crash mid-run
+        from reportgen.checkpoint import save_checkpoint
+
+        save_checkpoint(tiny_mmtd(vocab_size=40), tmp_path / "small")
+        args[args.index("--checkpoint") + 1] = str(tmp_path / "small")
     elif setup == "no_model_config":
         at = args.index("--model-config")
         del args[at:at + 2]
@@ -259,3 +266,15 @@ def test_cli_help_explains_every_option():
                    "--label-column", "--split", "--rows", "--skip-invalid", "--seed", "--out", "--progress"):
         assert option in result.output
     assert "StratifiedKFold" in result.output
+
+
+def test_cli_image_processor_of_the_wrong_size_is_refused(project, tmp_path):
+    from transformers import BeitImageProcessorPil
+
+    BeitImageProcessorPil(size={"height": 48, "width": 48}).save_pretrained(str(tmp_path / "proc48"))
+    BeitImageProcessorPil(size={"shortest_edge": 32}).save_pretrained(str(tmp_path / "proc_edge"))
+    for folder, made in (("proc48", "48x48 pictures"), ("proc_edge", "size depends on the input")):
+        out = tmp_path / "p.csv"
+        result = _run(project["args"] + ["--image-processor", str(tmp_path / folder), "--out", str(out)])
+        assert result.exit_code == 1 and made in result.output and "expects 32x32" in result.output
+        assert not out.exists()

@@ -207,11 +207,13 @@ def _check_fit(preprocessor: Preprocessor, config: Any, tokenizer_name: str) -> 
             f"--max-length {preprocessor.max_length} exceeds the checkpoint's "
             f"{config.text.max_position_embeddings} text positions"
         )
-    height, width = preprocessor.image_size
-    if (height, width) != (config.image.image_size, config.image.image_size):
+    expected = (int(config.image.image_size), int(config.image.image_size))
+    made = preprocessor.image_size
+    if made != expected:
+        what = "pictures whose size depends on the input" if made is None else f"{made[0]}x{made[1]} pictures"
         raise ReportgenError(
-            f"the image processor makes {height}x{width} pictures but the checkpoint expects "
-            f"{config.image.image_size}x{config.image.image_size} (--image-processor)"
+            f"the image processor makes {what} but the checkpoint expects {expected[0]}x{expected[1]}; "
+            "pass another --image-processor or leave it out for the DiT default"
         )
 
 
