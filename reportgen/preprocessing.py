@@ -49,6 +49,10 @@ class Preprocessor:
     image_processor: Any
     max_length: int = DEFAULT_MAX_LENGTH
 
+    def __post_init__(self) -> None:
+        if self.max_length < 2:
+            raise ReportgenError(f"--max-length must be at least 2 (room for [CLS] and [SEP]), got {self.max_length}")
+
     def encode(self, texts: list[str], images: list[Image.Image]) -> dict[str, torch.Tensor]:
         """Tokenise ``texts`` and prepare ``images`` as one batch.
 
@@ -185,8 +189,6 @@ def load_preprocessor(
     Raises:
         ReportgenError: tokenizer or processor missing, or ``max_length`` < 2.
     """
-    if max_length < 2:
-        raise ReportgenError(f"--max-length must be at least 2 (room for [CLS] and [SEP]), got {max_length}")
     return Preprocessor(
         tokenizer=load_tokenizer(tokenizer),
         image_processor=load_image_processor(image_processor, image_size),

@@ -247,13 +247,15 @@ def test_cli_empty_selection_is_an_error(project, tmp_path):
 
 
 def test_cli_data_errors_come_before_model_loading(project, tmp_path):
-    """A typo in a column name must not cost a checkpoint load: a broken checkpoint is not reached."""
+    """A typo in a column or tokenizer must not cost a checkpoint load: a broken checkpoint is not reached."""
     broken = tmp_path / "broken.bin"
     broken.write_bytes(b"not a checkpoint")
     args = list(project["args"])
     args[args.index("--checkpoint") + 1] = str(broken)
     result = _run(args + ["--text-column", "body", "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 1 and "no text column 'body'" in result.output
+    result = _run(args + ["--tokenizer", str(tmp_path / "none"), "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 1 and "pass --tokenizer FOLDER" in result.output
 
 
 def test_cli_help_explains_every_option():

@@ -104,3 +104,8 @@ def test_dit_base_style_preprocessor_config_matches_default(tokenizer_dir, tmp_p
         loaded.encode(["x"], [image])["pixel_values"].numpy(), default.encode(["x"], [image])["pixel_values"].numpy()
     )
     np.testing.assert_allclose(default.encode(["x"], [image])["pixel_values"][0].numpy(), _by_hand(image, 224), atol=1e-5)
+
+
+def test_max_length_below_two_is_refused(tokenizer_dir):
+    with pytest.raises(ReportgenError, match="--max-length must be at least 2"):
+        load_preprocessor(str(tokenizer_dir), None, image_size=16, max_length=1)

@@ -169,8 +169,9 @@ def load_inputs(
     """Load data, model and preprocessing from the values of ``model_options`` + ``data_options``.
 
     Other keyword arguments (a command's own options) are accepted and ignored, so a command can
-    pass ``**kwargs`` through. The data is checked first, then the device, checkpoint, tokenizer and
-    picture processor; the tokenizer must fit the checkpoint (vocabulary, positions).
+    pass ``**kwargs`` through. Cheap checks come first: data, device, tokenizer; then the checkpoint
+    and the picture processor. The tokenizer and processor must fit the checkpoint (vocabulary,
+    positions, picture size).
 
     Raises:
         ReportgenError: (or a subclass) one line naming what to fix.
@@ -179,7 +180,7 @@ def load_inputs(
 
     from reportgen.checkpoint import load_mmtd
     from reportgen.data import load_edp
-    from reportgen.preprocessing import load_preprocessor
+    from reportgen.preprocessing import Preprocessor, load_image_processor, load_tokenizer
 
     dataset = load_edp(
         data, images, text_column=text_column, pic_column=pic_column, label_column=label_column,
@@ -187,9 +188,15 @@ def load_inputs(
         require_labels=_given_explicitly("label_column"),
     )
     resolved = resolve_device(device)
+    # The tokenizer before the checkpoint: a wrong --tokenizer should not cost a 1 GB load.
+    text_tokenizer = load_tokenizer(tokenizer)
     loaded = load_mmtd(checkpoint, Path(model_config) if model_config else None, device=resolved)
     config = loaded.info.config
-    preprocessor = load_preprocessor(tokenizer, image_processor, int(config.image.image_size), max_length)
+    preprocessor = Preprocessor(
+        tokenizer=text_tokenizer,
+        image_processor=load_image_processor(image_processor, int(config.image.image_size)),
+        max_length=max_length,
+    )
     _check_fit(preprocessor, config, tokenizer)
     return Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=resolved, batch_size=batch_size)
 
