@@ -14,13 +14,10 @@ from statistics import median
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
+from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT as IG_GAP_THRESHOLD
 from reportgen.aggregate import IMAGE_DOMINANT, TEXT_DOMINANT, text_share, verdict_label
 from reportgen.errors import ResultsError
 
-#: The diverging map used for signed scores everywhere (spam = warm/red, ham = cool/blue).
-DIVERGING_CMAP = "RdBu_r"
-#: IG convergence gaps above this share of |f(input) - f(baseline)| are flagged (issue 3).
-IG_GAP_THRESHOLD = 0.05
 ESTIMATORS = (("ig", "Integrated Gradients"), ("shapley", "Shapley (two-player)"), ("attention", "Fusion attention"))
 CLASS_NAMES = {0: "ham", 1: "spam", None: "unknown"}
 
@@ -236,6 +233,9 @@ def diverging_colour(score: float, scale: float) -> tuple[str, str]:
         ``(background, text_colour)`` as ``#rrggbb``.
     """
     from matplotlib import colormaps
+
+    # The figures' diverging map, so highlighted words and heatmaps read the same way.
+    from reportgen.figures import DIVERGING_CMAP
 
     position = 0.5 if scale <= 0 else 0.5 + 0.5 * max(-1.0, min(1.0, score / scale))
     rgba = colormaps[DIVERGING_CMAP](position)
@@ -528,11 +528,14 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
               for s, h in _zip_longest(toward_spam, toward_ham)]))
 
     blocks.extend(_attention_blocks(sid, sample, attention_layer, attention_head))
+    baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
+        str(results["methods"].get("integrated_gradients", {}).get("image_baseline")), "the baseline")
     convergence = figures.ig_convergence_figure(ig)
     if convergence is not None:
         blocks.append(_figure(
             f"{sid}_ig_convergence",
-            f"The model's spam score along the path from a blank e-mail to this one; the word and picture scores "
+            f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
+            f"e-mail; the word and picture scores "
             f"add up to the total change up to a gap of {100 * relative:.1f} %.",
             "Line chart of the model output along the Integrated Gradients path.", convergence))
     title = f"Row {row}: {label} e-mail, predicted {prediction}"
@@ -560,26 +563,30 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
         raise ResultsError(
             f"results.json stores text attention of head {stored_head!r} only; re-run analyze with "
             f"--attention-head {head} to show head {head}")
-    if layer is None or layer == stored_layer or (layer == -1 and cls_rows and stored_layer == len(cls_rows) - 1):
+    n_layers = len(cls_rows)
+    if layer is not None:
+        if not -n_layers <= layer < n_layers:
+            raise ResultsError(f"results.json has {n_layers} text attention layers; --attention-layer {layer} "
+                               f"is out of range")
+        layer %= n_layers  # -1 = last, as in analyze
+    counting = f"0 = first, {n_layers - 1} = last" if n_layers else "0 = first"
+    if layer is None or layer == stored_layer:
         if selected.get("matrix"):
             head_text = "the mean of all heads" if stored_head in (None, "mean") else f"head {stored_head}"
             blocks.append(_figure(
                 f"{sid}_attention",
-                f"Which words each word attends to in text layer {stored_layer} ({head_text}); darker cells mean "
-                f"more attention.",
+                f"Which words each word attends to in text layer {stored_layer} ({counting}; {head_text}); "
+                f"brighter cells mean more attention.",
                 f"Heatmap of text self-attention, layer {stored_layer}, {head_text}.",
                 figures.attention_heatmap_figure(tokens, selected["matrix"],
                                                  title=f"Layer {stored_layer}, {head_text}")))
     else:
-        if not -len(cls_rows) <= layer < len(cls_rows):
-            raise ResultsError(f"results.json has {len(cls_rows)} text attention layers; --attention-layer {layer} "
-                               f"is out of range")
-        shown = layer % len(cls_rows)
         blocks.append(_figure(
             f"{sid}_attention",
-            f"How much the [CLS] summary position attends to each word in text layer {shown} (mean of all heads).",
-            f"Bar chart of [CLS] attention over the tokens, layer {shown}.",
-            figures.text_rollout_figure(tokens, cls_rows[shown], title=f"Layer {shown}: attention from [CLS], "
+            f"How much the [CLS] summary position attends to each word in text layer {layer} ({counting}; mean "
+            f"of all heads).",
+            f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
+            figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
                                                                         f"mean of heads")))
     rollout = text_attention.get("rollout")
     if rollout:
@@ -613,7 +620,7 @@ def _methods(results: dict[str, Any]) -> Section:
                   "straight path from a baseline input to the real one; the word and picture-patch scores add up "
                   "to the change in the spam score between the baseline and the e-mail. The gap that is left "
                   "(convergence delta) is reported per e-mail and flagged above "
-                  f"{100 * float(ig.get('flag_threshold', IG_GAP_THRESHOLD)):.0f} %."),
+                  f"{100 * float(ig.get('relative_delta_limit', IG_GAP_THRESHOLD)):.0f} %."),
         Paragraph("Shapley values (two players: text and picture) are computed exactly from four model runs: both "
                   "inputs, text only, picture only and neither (the baselines replace the missing input). The two "
                   "values add up exactly to f(full) − f(none)."),
