@@ -237,16 +237,28 @@ def test_help_explains_every_option():
     assert "--format" in CliRunner().invoke(main, ["run", "--help"]).output
 
 
-def test_real_attribution_end_to_end(world, tmp_path):
+def test_real_attribution_end_to_end(world, tmp_path, monkeypatch):
     pytest.importorskip("reportgen.attribution")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path / "out"
-    result = _invoke("analyze", *_args(world, out, "--samples", "1:1", "--ig-steps", "8", "--deterministic"))
+    args = _args(world, out, "--samples", "1:1", "--ig-steps", "8", "--deterministic")
+    result = _invoke("analyze", *args)
     assert result.exit_code == 0, result.output
+    first = (out / "results.json").read_bytes()
     results = load_results(out / "results.json")
     assert len(results["samples"]) == 2
     for sample in results["samples"]:
+        assert len(sample["token_scores"]) == len(sample["tokens"])
+        side = 32 // 8  # tiny model: 32 px pictures, 8 px patches
+        assert len(sample["image_scores"]) == side and all(len(r) == side for r in sample["image_scores"])
         shapley = sample["modality"]["shapley"]
         assert shapley["text"] + shapley["image"] == pytest.approx(shapley["f_full"] - shapley["f_none"], abs=1e-4)
+        ig = sample["integrated_gradients"]
+        total = sum(sample["token_scores"]) + sum(map(sum, sample["image_scores"]))
+        # completeness: the attributions add up to f(input) - f(baseline) up to the recorded delta
+        assert abs(total - (ig["f_input"] - ig["f_baseline"])) <= abs(ig["delta"]) + 1e-5
+    assert _invoke("analyze", *args).exit_code == 0
+    assert (out / "results.json").read_bytes() == first
 
 
 def test_run_renders_html_next_to_results(world, stand_in, tmp_path):
