@@ -176,7 +176,7 @@ def load_edp(
         DataError: one line naming the CSV and the column, row, value or picture at fault.
     """
     csv, images = Path(csv), Path(images)
-    frame = _read_csv(csv)
+    frame = _read_csv(csv, text_columns=(text_column, pic_column))
     for role, column in (("text", text_column), ("picture", pic_column)):
         if column not in frame.columns:
             raise DataError(f"{csv}: no {role} column {column!r} (columns: {', '.join(map(str, frame.columns))})")
@@ -244,12 +244,13 @@ def load_edp(
     )
 
 
-def _read_csv(csv: Path) -> pd.DataFrame:
+def _read_csv(csv: Path, text_columns: tuple[str, ...]) -> pd.DataFrame:
     if not csv.is_file():
         raise DataError(f"CSV file {csv} does not exist")
     try:
-        # Plain default NA handling, as training's pandas read: empty text cells become NaN → "".
-        return pd.read_csv(csv)
+        # Default NA handling, as training's pandas read: empty text cells become NaN → "". Text and
+        # picture columns stay strings ("007" must not become 7.0); pandas ignores absent names here.
+        return pd.read_csv(csv, dtype={column: str for column in text_columns})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
         raise DataError(f"{csv}: not a readable CSV: {str(error).strip()}") from error
 

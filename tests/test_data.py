@@ -68,6 +68,14 @@ def test_no_label_column_means_unlabelled(tmp_path):
         load_edp(csv, pics, require_labels=True)
 
 
+def test_numeric_looking_texts_and_picture_names_stay_strings(tmp_path):
+    csv, pics = write_edp(tmp_path, n=2, texts=["007", "1e3"])
+    (pics / "0.png").rename(pics / "0010")
+    pd.read_csv(csv, dtype=str).assign(pics=["0010", "1.png"]).to_csv(csv, index=False)
+    data = load_edp(csv, pics)
+    assert data.texts == ["007", "1e3"] and data.pics == ["0010", "1.png"]
+
+
 def test_configurable_columns(tmp_path):
     csv, pics = write_edp(tmp_path, n=3, columns={"texts": "body", "pics": "image", "labels": "y"})
     data = load_edp(csv, pics, text_column="body", pic_column="image", label_column="y")
