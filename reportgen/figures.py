@@ -352,10 +352,16 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
     handles = []
     for key in groups:
         colour = CLASS_COLOURS[key]
-        handles.append(Line2D([], [], linestyle="none", marker=CLASS_MARKERS[key], color=colour,
-                              markerfacecolor=colour, label=f"{CLASS_NAMES[key]}" +
-                              (", correct" if key is not None else "")))
-        if key is not None and any(s.get("label") == key and not _outcome_correct(s) for s in samples):
+        members = [_outcome_correct(s) for s in samples if s.get("label") == key]
+        if key is None:
+            handles.append(Line2D([], [], linestyle="none", marker=CLASS_MARKERS[key], color=colour,
+                                  markerfacecolor=colour, label=CLASS_NAMES[key]))
+            continue
+        # Legend entries only for what is on the plot.
+        if any(members):
+            handles.append(Line2D([], [], linestyle="none", marker=CLASS_MARKERS[key], color=colour,
+                                  markerfacecolor=colour, label=f"{CLASS_NAMES[key]}, correct"))
+        if not all(members):
             handles.append(Line2D([], [], linestyle="none", marker=CLASS_MARKERS[key], color=colour,
                                   markerfacecolor="none", label=f"{CLASS_NAMES[key]}, misclassified"))
     ax_sc.legend(handles=handles, frameon=False, loc="best", fontsize=6)
@@ -544,7 +550,7 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
             heatmap alone (the title says so).
         grid: 2-D patch scores, e.g. ``sample["image_scores"]`` or ``attention.image.rollout``.
         signed: ``True`` for signed attributions (diverging map, limits ±max|score|), ``False`` for
-            non-negative scores such as attention rollout (sequential map from 0).
+            non-negative scores such as attention rollout (sequential map over the map's min–max).
         title: figure title.
         interpolation: how the grid is upsampled to the picture: ``"nearest"`` or ``"bilinear"``.
         alpha: opacity of the strongest patch.
@@ -574,13 +580,22 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
         cmap = matplotlib.colormaps[DIVERGING_CMAP]
         label = "attribution (+ spam, − ham)"
     else:
-        top = float(np.nanmax(scores)) if np.isfinite(scores).any() else 0.0
-        norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+        # Rollout maps are often nearly flat (every patch ≈ 1/N): a 0-based scale would paint the
+        # whole picture one colour. The scale spans the map's own range, stated on the colour bar.
+        finite = scores[np.isfinite(scores)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        flat = high - low <= 1e-9 * max(1.0, abs(high))
+        norm = Normalize(vmin=0.0, vmax=high if high > 0 else 1.0) if flat else Normalize(vmin=low, vmax=high)
         cmap = matplotlib.colormaps[SEQUENTIAL_CMAP]
-        label = "attention (share)"
+        label = "attention (share)" if flat else "attention (share; scale = this map's range)"
     upsampled = _upsample(np.nan_to_num(scores), height, width, interpolation)
     rgba = cmap(norm(upsampled))
-    strength = np.abs(upsampled) / norm.vmax if signed else np.clip(norm(upsampled), 0, 1)
+    if signed:
+        strength = np.abs(upsampled) / norm.vmax
+    elif flat:  # nothing stands out: leave the picture uncovered and say so in the title
+        strength = np.zeros_like(upsampled)
+    else:
+        strength = np.clip(norm(upsampled), 0, 1)
     rgba[..., 3] = alpha * np.clip(strength, 0, 1) ** 0.7  # gamma < 1: weak patches stay visible
     if picture is not None:
         # The picture in grey under the overlay, so its colours do not mix with the heatmap's.
@@ -591,7 +606,10 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     ax.imshow(rgba, interpolation="nearest", extent=(-0.5, width - 0.5, height - 0.5, -0.5))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
-    ax.set_title("overlay" + ("" if picture is not None else " (picture not stored in results)"))
+    overlay_title = "overlay" + ("" if picture is not None else " (picture not stored in results)")
+    if not signed and flat:
+        overlay_title += f"\n(uniform: every patch {high:.3g})"
+    ax.set_title(overlay_title)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(False)

@@ -101,7 +101,7 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     assert [a + b for a, b in zip(heights[:n], heights[n:])] == pytest.approx([100.0] * n)
     assert [t.get_text() for t in ax_cls.get_xticklabels()] == ["ham\n(n = 2)", "spam\n(n = 2)"]
     legend = [t.get_text() for t in ax_sc.get_legend().get_texts()]
-    assert "ham, misclassified" in legend  # the fixture's fourth sample is a false positive
+    assert legend == ["ham, correct", "ham, misclassified", "spam, correct"]  # fourth sample: a false positive
 
 
 @pytest.mark.parametrize("estimator", ["ig", "attention"])
@@ -177,11 +177,16 @@ def test_image_overlay_signed_is_diverging_and_symmetric(sample: dict) -> None:
     assert fig.axes[0].images[0].get_array().shape == picture.shape
 
 
-def test_image_overlay_unsigned_is_sequential_from_zero(sample: dict) -> None:
+def test_image_overlay_unsigned_is_sequential_over_the_maps_range(sample: dict) -> None:
     rollout = sample["attention"]["image"]["rollout"]
     fig = F.image_overlay_figure(sample["picture"], rollout, signed=False, interpolation="nearest")
     (norm,) = _colorbar_norms(fig)
-    assert norm.vmin == 0 and norm.vmax == pytest.approx(np.max(rollout))
+    assert norm.vmin == pytest.approx(np.min(rollout)) and norm.vmax == pytest.approx(np.max(rollout))
+    # A flat rollout (every patch 1/16) still draws, the picture stays visible under it.
+    flat = F.image_overlay_figure(sample["picture"], np.full((4, 4), 1 / 16).tolist(), signed=False)
+    overlay = flat.axes[1].images[1].get_array()
+    assert overlay[..., 3].max() == 0
+    assert "(uniform: every patch 0.0625)" in flat.axes[1].get_title(loc="left")
     cbar = [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is not None][0]
     assert cbar._colorbar.cmap.name == F.SEQUENTIAL_CMAP
 
