@@ -131,7 +131,8 @@ def _styled(function: _F) -> _F:
 
 def _figure(height_cm: float, width_cm: float = 16.0) -> Figure:
     # Constrained layout keeps labels, colour bars and legends from overlapping without pyplot.
-    return Figure(figsize=(width_cm * CM, height_cm * CM), layout="constrained")
+    # Fixed dpi: it sets how embedded images are resampled, so it must not come from a user's rc file.
+    return Figure(figsize=(width_cm * CM, height_cm * CM), dpi=100, layout="constrained")
 
 
 def _plain(text: Any, limit: int | None = None) -> str:
@@ -774,6 +775,11 @@ def _rc(overrides: Mapping[str, Any]) -> Iterator[None]:
         params.update(saved)
 
 
+#: savefig settings that would otherwise come from the user's matplotlibrc (savefig.*).
+_SAVE_OPTIONS: dict[str, Any] = {"dpi": "figure", "facecolor": "white", "edgecolor": "white", "transparent": False,
+                                 "bbox_inches": None}
+
+
 @contextmanager
 def _save_context(salt: str) -> Iterator[None]:
     # Salted ids and glyphs as paths: identical bytes on every run and on machines without the font.
@@ -819,7 +825,7 @@ def figure_to_svg(fig: Figure, *, salt: str = "reportgen", inline: bool = False)
     """
     buffer = io.StringIO()
     with _save_context(salt):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, **_SAVE_OPTIONS)
     text = _renumber_svg_ids(buffer.getvalue(), salt)
     if inline:
         text = text[text.index("<svg"):]
@@ -830,7 +836,7 @@ def figure_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:
     """Serialise ``fig`` as PNG (deterministic: no timestamp is written)."""
     buffer = io.BytesIO()
     with _save_context("reportgen"):
-        fig.savefig(buffer, format="png", dpi=dpi)
+        fig.savefig(buffer, format="png", **{**_SAVE_OPTIONS, "dpi": dpi})
     return buffer.getvalue()
 
 
@@ -838,7 +844,7 @@ def figure_to_pdf_bytes(fig: Figure) -> bytes:
     """Serialise ``fig`` as a vector PDF without a creation date (byte-identical across runs)."""
     buffer = io.BytesIO()
     with _save_context("reportgen"):
-        fig.savefig(buffer, format="pdf", metadata={"CreationDate": None})
+        fig.savefig(buffer, format="pdf", metadata={"CreationDate": None}, **_SAVE_OPTIONS)
     return buffer.getvalue()
 
 

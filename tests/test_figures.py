@@ -360,3 +360,11 @@ def test_no_pyplot_and_same_svg_in_a_fresh_process(results: dict) -> None:
     assert "pyplot False" in out
     here = hashlib.sha256(F.figure_to_svg(F.modality_panels_figure(results["samples"])).encode()).hexdigest()
     assert f"svg {here}" in out  # another process (another hash seed) writes the same bytes
+
+
+def test_users_savefig_settings_do_not_change_the_output(results: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = F.figure_to_svg(F.roc_figure(results["metrics"]))
+    for key, value in {"savefig.transparent": True, "savefig.bbox": "tight", "savefig.facecolor": "black",
+                       "figure.dpi": 300}.items():
+        monkeypatch.setitem(matplotlib.rcParams, key, value)
+    assert F.figure_to_svg(F.roc_figure(results["metrics"])) == expected
