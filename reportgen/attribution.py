@@ -386,20 +386,65 @@ def forward_log_odds(model: MMTD, inputs: Mapping[str, torch.Tensor]) -> torch.T
 
 
 # -- fusion-level IG ------------------------------------------------------------------------------
+def fuse_first_position(model: MMTD, text_hidden: torch.Tensor, image_hidden: torch.Tensor) -> torch.Tensor:
+    """``model.fuse`` computed only where the head reads it: the fusion output at position 0.
+
+    The pooler reads position 0 alone, so the fusion layer's query, feed-forward and norms are
+    needed for that one position; only the keys and values need the whole fused sequence. The
+    submodules of the model's own ``TransformerEncoderLayer`` are used (post-norm as in MMTD, or
+    pre-norm), so the logits equal ``model.fuse`` up to float rounding at about a fifth of its
+    cost. A model class that overrides ``fuse`` is honoured by calling its ``fuse`` instead.
+    """
+    if type(model).fuse is not MMTD.fuse:
+        return model.fuse(text_hidden, image_hidden)
+    layer = model.multi_modality_transformer_layer
+    x = model.fusion_input(text_hidden, image_hidden)
+    if layer.norm_first:
+        kv = layer.norm1(x)
+        h = x[:, :1] + layer.dropout1(layer.self_attn(kv[:, :1], kv, kv, need_weights=False)[0])
+        h = h + layer._ff_block(layer.norm2(h))
+    else:
+        h = layer.norm1(x[:, :1] + layer.dropout1(layer.self_attn(x[:, :1], x, x, need_weights=False)[0]))
+        h = layer.norm2(h + layer._ff_block(h))
+    return model.classifier(model.pooler(h[:, 0]))
+
+
+def encoder_states(model: MMTD, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two encoders' last hidden states (what the fusion layer receives), without gradients."""
+    with _inference_ready(model), torch.no_grad():
+        text = model.encode_text(inputs["input_ids"], inputs["token_type_ids"], inputs["attention_mask"])
+        image = model.encode_image(inputs["pixel_values"]).hidden_states[-1]
+    return text.last_hidden_state, image
+
+
 def fusion_integrated_gradients(
     model: MMTD,
     encoded: Mapping[str, torch.Tensor],
     special_ids: Mapping[str, int],
     options: ExplainOptions | None = None,
+    *,
+    input_states: tuple[torch.Tensor, torch.Tensor] | None = None,
+    baseline_states: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Cheap modality split: IG over the fusion layer's two inputs, encoders run once.
 
     The text and image encoders run (without gradients) on the input and on the same baseline as
-    :func:`integrated_gradients`; IG then integrates ``fuse(text_hidden, image_hidden)`` along the
-    straight line from the baseline hidden states to the input hidden states. Only the small fusion
-    layer and head are differentiated ``n_steps`` times, so the cost is about two encoder forward
-    passes. Differences from the input-level IG: the path is straight in hidden-state space (not in
-    embedding space), and the result is a per-modality split only.
+    :func:`integrated_gradients`; IG then integrates the head along the straight line from the
+    baseline's to the input's last hidden states, differentiating only the fusion layer at
+    position 0 (:func:`fuse_first_position`) ``n_steps`` times. Differences from the input-level
+    IG: the path is straight in hidden-state space, not in embedding space (the encoders are not
+    linearised along it), and the result is a per-modality split only — per-position scores on
+    contextual states are not token or patch scores.
+
+    Args:
+        model: the MMTD.
+        encoded: one sample from ``Preprocessor.encode``.
+        special_ids: ``{"cls", "sep", "pad"}`` token ids.
+        options: ``ig_steps``, ``ig_method``, ``image_baseline`` are used.
+        input_states: ``(text_hidden, image_hidden)`` of the input if already computed (e.g. by a
+            prediction pass); skips that encoder pass.
+        baseline_states: the same for the baseline (e.g. cached: a white page's states are the
+            same for every sample, the text baseline's depend only on the mask).
 
     Returns:
         ``level`` ("fusion"), ``n_steps``, ``method``, ``image_baseline``, ``f_input``,
@@ -408,26 +453,30 @@ def fusion_integrated_gradients(
     """
     options = options or ExplainOptions()
     inputs = prepare_inputs(model, encoded)
-    both = _stack(inputs, baseline_inputs(inputs, special_ids, options))
-    with _inference_ready(model), torch.no_grad():
-        text_hidden = model.encode_text(both["input_ids"], both["token_type_ids"], both["attention_mask"])
-        image_hidden = model.encode_image(both["pixel_values"]).hidden_states[-1]
-    text_hidden = text_hidden.last_hidden_state
+    if input_states is None and baseline_states is None:
+        both = encoder_states(model, _stack(inputs, baseline_inputs(inputs, special_ids, options)))
+        input_states = (both[0][:1], both[1][:1])
+        baseline_states = (both[0][1:], both[1][1:])
+    if input_states is None:
+        input_states = encoder_states(model, inputs)
+    if baseline_states is None:
+        baseline_states = encoder_states(model, baseline_inputs(inputs, special_ids, options))
 
     def forward(text: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        return spam_log_odds(model.fuse(text, image))
+        return spam_log_odds(fuse_first_position(model, text, image))
 
     with _inference_ready(model):
         ig = IntegratedGradients(forward)
         (text_attr, image_attr), delta = ig.attribute(
-            inputs=(text_hidden[:1], image_hidden[:1]),
-            baselines=(text_hidden[1:], image_hidden[1:]),
+            inputs=tuple(s.detach() for s in input_states),
+            baselines=tuple(s.detach() for s in baseline_states),
             n_steps=int(options.ig_steps),
             method=options.ig_method,
             return_convergence_delta=True,
         )
         with torch.no_grad():
-            f_pair = forward(text_hidden, image_hidden)
+            f_pair = forward(torch.cat([input_states[0], baseline_states[0]]),
+                             torch.cat([input_states[1], baseline_states[1]]))
     f_input, f_baseline = _float(f_pair[0]), _float(f_pair[1])
     delta_value = _float(delta.reshape(-1)[0])
     relative = _relative_delta(delta_value, f_input, f_baseline)

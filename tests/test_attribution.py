@@ -13,7 +13,9 @@ from reportgen.attribution import (
     activation_bytes_per_step,
     auto_internal_batch_size,
     baseline_inputs,
+    encoder_states,
     explain_sample,
+    fuse_first_position,
     fusion_integrated_gradients,
     image_baseline,
     integrated_gradients,
@@ -196,6 +198,28 @@ def test_fusion_level_ig_is_complete_and_shares_the_endpoints(model, sample):
     assert fusion["f_baseline"] == pytest.approx(full["f_baseline"], abs=1e-5)
     assert fusion["text"] + fusion["image"] == pytest.approx(fusion["f_input"] - fusion["f_baseline"], rel=0.01)
     assert 0.0 <= fusion["text_share"] <= 1.0
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_position_0_fusion_gives_the_models_logits(sample, norm_first):
+    model = sensitive_tiny_mmtd()
+    model.multi_modality_transformer_layer.norm_first = norm_first
+    inputs = prepare_inputs(model, sample)
+    text, image = encoder_states(model, inputs)
+    with torch.no_grad():
+        assert torch.allclose(fuse_first_position(model, text, image), model.fuse(text, image), atol=1e-5)
+
+
+def test_fusion_level_ig_can_reuse_encoder_states(model, sample):
+    options = ExplainOptions(ig_steps=8)
+    inputs = prepare_inputs(model, sample)
+    states = encoder_states(model, inputs)
+    base_states = encoder_states(model, baseline_inputs(inputs, SPECIAL_IDS, options))
+    fresh = fusion_integrated_gradients(model, sample, SPECIAL_IDS, options)
+    reused = fusion_integrated_gradients(model, sample, SPECIAL_IDS, options,
+                                         input_states=states, baseline_states=base_states)
+    assert reused["text"] == pytest.approx(fresh["text"], abs=1e-5)
+    assert reused["image"] == pytest.approx(fresh["image"], abs=1e-5)
 
 
 def test_explain_sample_gives_the_schema_keys_and_leaves_the_model_as_it_was(model, sample):
