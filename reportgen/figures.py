@@ -776,8 +776,8 @@ def _rc(overrides: Mapping[str, Any]) -> Iterator[None]:
 
 
 #: savefig settings that would otherwise come from the user's matplotlibrc (savefig.*).
-_SAVE_OPTIONS: dict[str, Any] = {"dpi": "figure", "facecolor": "white", "edgecolor": "white", "transparent": False,
-                                 "bbox_inches": None}
+#: (bbox_inches=None would mean "use savefig.bbox", so that one is pinned in _save_context instead.)
+_SAVE_OPTIONS: dict[str, Any] = {"dpi": "figure", "facecolor": "white", "edgecolor": "white", "transparent": False}
 
 
 @contextmanager
@@ -785,7 +785,8 @@ def _save_context(salt: str) -> Iterator[None]:
     # Salted ids and glyphs as paths: identical bytes on every run and on machines without the font.
     # DejaVu Sans has no CJK glyphs: such tokens show as boxes in tick labels (the HTML text itself
     # shows them); one warning per glyph per figure would only bury real warnings.
-    with _rc({"svg.hashsalt": salt, "svg.fonttype": "path", "pdf.fonttype": 42}), warnings.catch_warnings():
+    rc = {"svg.hashsalt": salt, "svg.fonttype": "path", "pdf.fonttype": 42, "savefig.bbox": "standard"}
+    with _rc(rc), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         yield
 
