@@ -47,6 +47,7 @@ __all__ = [
     "SEQUENTIAL_CMAP",
     "attention_heatmap_figure",
     "confusion_matrix_figure",
+    "decode_picture",
     "estimator_agreement_figure",
     "figure_to_data_uri",
     "figure_to_pdf_bytes",
@@ -412,12 +413,13 @@ def estimator_agreement_figure(samples: Sequence[Mapping[str, Any]]) -> Figure:
             ax.plot([finite.min(), finite.max()], [row, row], color="#bbbbbb", linewidth=2, zorder=1)
     for k, estimator in enumerate(ESTIMATORS):
         style = ESTIMATOR_STYLE[estimator]
-        ax.scatter(shares[:, k], y, s=26, zorder=3, color=style["color"], marker=style["marker"],
+        ax.scatter(shares[:, k], y, s=26 if n <= 40 else 12, zorder=3, color=style["color"], marker=style["marker"],
                    edgecolor="black", linewidth=0.3, label=ESTIMATOR_NAMES[estimator])
     ax.axvline(50, color="#555555", linewidth=0.6, linestyle=":")
     ax.set_xlim(-2, 102)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_yticks(y, labels=[_plain(_sample_label(s)) for s in samples])
+    every = _tick_every(n, max_ticks=45)  # beyond ~45 rows the labels would overlap: label every k-th
+    ax.set_yticks(y[::every], labels=[_plain(_sample_label(s)) for s in samples][::every])
     ax.set_xlabel("text share of |text| + |image| (%)  —  0 % = image only, 100 % = text only")
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
     fig.legend(loc="outside lower center", ncols=3, frameon=False)
