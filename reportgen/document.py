@@ -297,7 +297,8 @@ def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> 
     samples = results["samples"]
     arch = model.get("architecture", {})
     params = model.get("parameters")
-    size = f" with {params / 1e6:.0f} million parameters" if params else ""
+    size = ("" if not params else f" with {params / 1e6:.0f} million parameters" if params >= 1e6
+            else f" with {params:,} parameters")
     blocks: list[Block] = []
     blocks.append(Paragraph(
         f"This report explains how the e-mail spam detector at {model['path']}{size} decides whether an e-mail "
@@ -317,6 +318,10 @@ def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> 
     blocks.append(Paragraph(data_sentence))
 
     verdict = results["aggregate"]["modality"]["verdict"]
+    if not samples:
+        blocks.append(Paragraph("No e-mail was explained in detail, so this report has predictions and accuracy "
+                                "but no explanation of which words or parts of the picture drove them."))
+        return _summary_end(results, blocks, model, dataset, metrics, samples, "not measured")
     lean = {"text-dominant": "mostly on the text", "image-dominant": "mostly on the picture",
             "balanced": "on the text and the picture about equally"}.get(verdict["label"], "on an unknown mix")
     medians = {key: _median([s[key] for s in shares]) for key, _ in ESTIMATORS}
@@ -333,15 +338,26 @@ def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> 
     # Punctuation can carry attribution too (the tables list it), but a reader asks for words.
     spam_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["spam"] if _is_word(w["word"])][:5]) or "none"
     ham_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["ham"] if _is_word(w["word"])][:5]) or "none"
-    blocks.append(Paragraph(f"Words that most often push toward spam: {spam_words}. "
-                            f"Words that most often push toward ham: {ham_words} (details in the word tables)."))
+    if top["spam"] or top["ham"]:
+        blocks.append(Paragraph(f"Words that most often push toward spam: {spam_words}. "
+                                f"Words that most often push toward ham: {ham_words} (details in the word tables)."))
+    else:
+        blocks.append(Paragraph("No word pushed in the same direction in enough explained e-mails to be listed; "
+                                "the per-e-mail sections show each e-mail's own strongest words."))
 
+    return _summary_end(results, blocks, model, dataset, metrics, samples,
+                        lean.replace("mostly on ", "").replace("on ", "", 1))
+
+
+def _summary_end(results: dict[str, Any], blocks: list[Block], model: dict[str, Any], dataset: dict[str, Any],
+                 metrics: dict[str, Any] | None, samples: list[Any], leans_on: str) -> Section:
+    """Key facts and warnings close the summary."""
     facts = [("Model", str(model["path"])), ("Checkpoint sha256", str(model["sha256"])[:16] + "…"),
              ("E-mails", str(dataset["n_selected"])), ("Explained in detail", str(len(samples)))]
     if metrics:
         facts += [("Accuracy", _pct(metrics["accuracy"])),
                   ("ROC AUC", "n/a" if metrics.get("roc_auc") is None else f"{metrics['roc_auc']:.3f}")]
-    facts.append(("Leans on", lean.replace("mostly on ", "").replace("on ", "", 1)))
+    facts.append(("Leans on", leans_on))
     blocks.append(Facts(facts, name="key-facts"))
 
     warnings = list(results["aggregate"].get("warnings", []))
@@ -378,6 +394,12 @@ def _aggregate(results: dict[str, Any], shares: list[dict[str, float | None]]) -
     else:
         blocks.append(Paragraph("The data has no labels, so no accuracy, confusion matrix or ROC curve is shown."))
 
+    if not samples:
+        blocks.append(Paragraph("No e-mail was explained in detail, so there are no modality or word charts; "
+                                "explain some with analyze's --samples or --rows."))
+        return Section(id="aggregate", title="All e-mails together", kind="aggregate", blocks=blocks,
+                       intro="Scores explain the spam log-odds: positive values push toward spam, negative toward "
+                             "ham.")
     blocks.append(_figure(
         "modality_panels",
         "How much of each decision comes from the text and how much from the picture, per e-mail, per class "
@@ -392,7 +414,13 @@ def _aggregate(results: dict[str, Any], shares: list[dict[str, float | None]]) -
     blocks.append(_modality_groups_table(results, shares))
 
     top = results["aggregate"]["top_words"]
+    min_count = results["methods"].get("top_words", {}).get("min_count")
     for cls, colour in (("spam", "red"), ("ham", "blue")):
+        if not top[cls]:
+            needed = f" (--min-count {min_count})" if min_count is not None else ""
+            blocks.append(Paragraph(f"No word pushed toward {cls} in enough explained e-mails{needed} to be listed; "
+                                    f"explain more e-mails or lower --min-count."))
+            continue
         blocks.append(_figure(
             f"top_words_{cls}",
             f"The words that most often pushed e-mails toward {cls} ({colour}), with their average push and how "
@@ -599,6 +627,10 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
 
 
 def _samples_section(samples: list[SampleSection]) -> Section:
+    if not samples:
+        return Section(id="samples", title="E-mails one by one", kind="samples",
+                       blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
+                                         "which ones are).")])
     table = Table(
         name="sample_index", caption="The e-mails explained in detail; click a row to jump to it.",
         columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],

@@ -112,3 +112,13 @@ def test_unlabelled_data_says_so_instead_of_metrics() -> None:
     text = " ".join(b.text for b in document.section("summary").blocks if isinstance(b, Paragraph))
     assert "no labels" in text
     assert not any(isinstance(f, Figure) and f.name == "confusion_matrix" for f in document.figures())
+
+
+def test_no_explained_samples_says_so_without_empty_charts() -> None:
+    results = make_results(0, n_predictions=6)
+    document = build_document(results)
+    text = " ".join(b.text for s in document.sections for b in s.blocks if isinstance(b, Paragraph))
+    assert "No e-mail was explained in detail" in text
+    assert "n/a" not in text and "0 e-mails explained" not in text
+    assert {f.name for f in document.figures()} == {"confusion_matrix", "roc"}
+    assert all(t.rows for t in document.tables()), "no empty tables"
