@@ -100,6 +100,7 @@ NEUTRAL_COLOUR = "#0072B2"
 #: rcParams every figure is built under: bundled DejaVu Sans, print-size fonts, no mathtext surprises.
 STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",
+    "text.usetex": False,  # e-mail text must never reach a LaTeX run, whatever the user's rc says
     "font.size": 8,
     "axes.titlesize": 9,
     "axes.labelsize": 8,
@@ -130,7 +131,7 @@ def _styled(function: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-def _figure(height_cm: float, width_cm: float = 16.0) -> Figure:
+def _figure(height_cm: float, width_cm: float = COLUMN_WIDTH_IN / CM) -> Figure:
     # Constrained layout keeps labels, colour bars and legends from overlapping without pyplot.
     # Fixed dpi: it sets how embedded images are resampled, so it must not come from a user's rc file.
     return Figure(figsize=(width_cm * CM, height_cm * CM), dpi=100, layout="constrained")
