@@ -10,6 +10,7 @@ so it can be tested without rendering. Figures come from :mod:`reportgen.figures
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from statistics import median
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
@@ -279,11 +280,17 @@ def _figures_module() -> Any:
     return figures
 
 
+#: Whether Figure blocks keep their matplotlib Figure (only asset export needs it; a report with
+#: hundreds of samples would otherwise hold thousands of figures in memory).
+_KEEP_FIGURES: ContextVar[bool] = ContextVar("keep_figures", default=True)
+
+
 def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False) -> Figure:
     # An <img> with a data: URI, not inline <svg>: nothing in the picture can become live markup in
     # the page, and the CSP's img-src data: allows exactly this.
     figures = _figures_module()
-    return Figure(name=name, caption=caption, alt=alt, svg=figures.figure_to_data_uri(fig, "svg"), figure=fig,
+    svg = figures.figure_to_data_uri(fig, "svg")
+    return Figure(name=name, caption=caption, alt=alt, svg=svg, figure=fig if _KEEP_FIGURES.get() else None,
                   wide=wide)
 
 
@@ -724,7 +731,7 @@ def _reproducibility(results: dict[str, Any]) -> Section:
 
 
 def build_document(results: dict[str, Any], *, attention_layer: int | None = None,
-                   attention_head: int | None = None) -> Report:
+                   attention_head: int | None = None, keep_figures: bool = True) -> Report:
     """Build the report's view model from a (validated) results dict.
 
     Args:
@@ -732,6 +739,8 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         attention_layer: text layer for the per-sample attention heatmap; None = the layer stored in
             results.json (the analysis default: the last layer). Other layers show the [CLS] row.
         attention_head: head for the heatmap; only the head stored in results.json can be shown.
+        keep_figures: keep each matplotlib Figure on its :class:`Figure` block (needed by
+            :func:`reportgen.assets.export_assets`); False frees them once serialised.
 
     Returns:
         The :class:`Report`, sections in reading order: summary, aggregate, samples, methods,
@@ -740,6 +749,14 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
     Raises:
         ResultsError: the requested attention layer/head is not in results.json.
     """
+    token = _KEEP_FIGURES.set(keep_figures)
+    try:
+        return _build(results, attention_layer, attention_head)
+    finally:
+        _KEEP_FIGURES.reset(token)
+
+
+def _build(results: dict[str, Any], attention_layer: int | None, attention_head: int | None) -> Report:
     shares = [_shares(s["modality"]) for s in results["samples"]]
     samples = [_sample(results, i, s, shares[i], attention_layer, attention_head)
                for i, s in enumerate(results["samples"])]

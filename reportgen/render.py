@@ -242,7 +242,8 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         outputs["json"] = dumps_results(results).encode("utf-8")
     document = None
     if "html" in wanted or "pdf" in wanted or export_assets:
-        document = build_document(results, attention_layer=attention_layer, attention_head=attention_head)
+        document = build_document(results, attention_layer=attention_layer, attention_head=attention_head,
+                                  keep_figures=export_assets)
     if "html" in wanted:
         outputs["html"] = render_html(document, rendered=rendered).encode("utf-8")
     if "pdf" in wanted:
