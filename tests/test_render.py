@@ -184,6 +184,9 @@ def test_cli_render_writes_html_from_results_json(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "report.html").is_file() and not (tmp_path / "r" / "report.pdf").exists()
     bad = CliRunner().invoke(main, ["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "r2")])
     assert bad.exit_code == 1 and "no such file" in bad.output and len(bad.output.strip().splitlines()) == 1
+    head = CliRunner().invoke(main, ["render", str(tmp_path / "results.json"), "--out", str(tmp_path / "r3"),
+                                     "--format", "html", "--attention-head", "2"])
+    assert head.exit_code == 1 and "--attention-head 2" in head.output and not (tmp_path / "r3").exists()
 
 
 def test_export_assets_writes_every_figure_and_table(tmp_path: Path) -> None:
