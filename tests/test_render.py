@@ -142,8 +142,9 @@ def test_fetcher_refuses_outside_resources(tmp_path: Path) -> None:
 
 
 def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[str, Path], tmp_path: Path) -> None:
-    again = render_report(results, tmp_path, ("html",), deterministic=True)
+    again = render_report(results, tmp_path, ("html", "pdf"), deterministic=True)
     assert again["html"].read_bytes() == rendered["html"].read_bytes()
+    assert again["pdf"].read_bytes() == rendered["pdf"].read_bytes()
 
 
 def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
