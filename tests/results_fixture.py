@@ -256,14 +256,14 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
         n_samples: explained samples (alternating spam / ham; the fourth is misclassified).
         hostile: put attacker content (``HOSTILE_STRINGS``) into texts, words, picture names,
             reasons, top words and dataset paths.
-        n_predictions: rows with predictions (>= n_samples).
+        n_predictions: rows with predictions (raised to 2 * n_samples when smaller).
         evil_host: host the hostile URLs point at (e.g. ``127.0.0.1:PORT`` of a recording server).
 
     Returns:
         A plain-JSON dict that passes ``reportgen.results.validate_results``.
     """
     rng = random.Random(1234)
-    n_predictions = max(n_predictions, n_samples)
+    n_predictions = max(n_predictions, 2 * n_samples)  # sample i sits on row 2i or 2i + 1
     predictions = []
     for row in range(n_predictions):
         label = 1 if row % 2 == 0 else 0
