@@ -103,7 +103,7 @@ def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Rando
     tokens = ["[CLS]"]
     words: list[dict[str, Any]] = []
     token_scores = [0.0]
-    sign = 1.0 if spam else -1.0
+    sign = 1.0 if prediction == 1 else -1.0  # attributions explain what the model decided
     lowered = {w.lower() for w in (_SPAM_WORDS + _HAM_WORDS)}
     for word in raw_words:
         pieces = _wordpieces(word)
