@@ -666,6 +666,11 @@ def _methods(results: dict[str, Any]) -> Section:
         Paragraph("Fusion attention share is how much attention the fusion layer's first position puts on text "
                   "versus picture tokens. Attention shows where the model looked, not which way it pushed, so it "
                   "can disagree with the two attribution methods."),
+        Paragraph(f"Each e-mail's attention heatmap shows {_attention_layer_text(methods)} and "
+                  f"{_attention_head_text(methods)}; attention rollout (Abnar and Zuidema, 2020) multiplies the "
+                  f"attention of all layers to show how much each word reaches the model's summary. Choose another "
+                  f"layer or head with --attention-layer / --attention-head (analyze stores one head; render can "
+                  f"switch layers)."),
         Paragraph(f"A source is called dominant when its median share is at least {100 * TEXT_DOMINANT:.0f} % "
                   f"(text) or at most {100 * IMAGE_DOMINANT:.0f} % (picture); otherwise the split is called balanced. Top words count how often a word was among an "
                   f"e-mail's strongest words and average its signed score."),
@@ -680,6 +685,16 @@ def _methods(results: dict[str, Any]) -> Section:
             blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
                                 rows=_flatten(methods[key])))
     return Section(id="methods", title="Methods", kind="appendix", blocks=blocks)
+
+
+def _attention_layer_text(methods: dict[str, Any]) -> str:
+    layer = (methods.get("attention") or {}).get("layer", -1)
+    return "the last text layer (the default)" if layer in (-1, None) else f"text layer {layer} (counting from 0)"
+
+
+def _attention_head_text(methods: dict[str, Any]) -> str:
+    head = (methods.get("attention") or {}).get("head", "mean")
+    return "the mean of all heads (the default)" if head in (None, "mean") else f"head {head}"
 
 
 def _flatten(value: Any, prefix: str = "") -> list[list[Any]]:

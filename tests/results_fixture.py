@@ -345,7 +345,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
             "integrated_gradients": {"layers": ["word embeddings", "image patch embeddings"], "n_steps": 50,
                                      "method": "gausslegendre", "text_baseline": "[CLS] [PAD]... [SEP]",
                                      "image_baseline": "white", "relative_delta_limit": 0.05},
-            "attention": {"layer": N_LAYERS - 1, "head": "mean", "rollout": "Abnar & Zuidema (2020), residual 0.5"},
+            "attention": {"layer": -1, "head": "mean", "implementation": "eager attention for the explanation pass"},
             "modality": {"estimators": ["ig", "shapley", "attention"], "thresholds": {"text_dominant": 0.6, "image_dominant": 0.4}},
             "top_words": {"top_k": 10, "min_count": 2},
             "sample_selection": {"mode": "samples", "spec": "3:3", "seed": 0},
