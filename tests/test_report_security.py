@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
