@@ -103,6 +103,9 @@ class WordSpan:
     background: str  # CSS colour, e.g. "#f4a582"
     color: str  # text colour with enough contrast on ``background``
     direction: str  # "spam", "ham" or "neutral" (drives a grey-safe underline style)
+    #: the e-mail's own text between the previous word and this one (spaces, line breaks, characters
+    #: the tokenizer dropped), shown unhighlighted so the text reads as written
+    before: str = " "
 
     @property
     def title(self) -> str:
@@ -130,6 +133,8 @@ class HighlightedText:
     caption: str
     spans: list[WordSpan]
     legend: list[LegendStop]
+    #: text after the last scored word: cut off by the model's length limit, so never read by it
+    unread: str = ""
 
 
 Block = Union[Paragraph, Facts, Figure, Table, HighlightedText]
@@ -462,21 +467,34 @@ def _modality_groups_table(results: dict[str, Any], shares: list[dict[str, float
         rows=[[r[0], r[1]] + ["n/a" if v is None else v for v in r[2:]] for r in rows], decimals=2)
 
 
-def _word_spans(words: list[dict[str, Any]]) -> tuple[list[WordSpan], list[LegendStop], float]:
+def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan], list[LegendStop], float, str]:
+    """Coloured spans for ``words``, aligned with the e-mail ``text`` to keep its spacing.
+
+    Returns the spans, the legend, the colour scale and the text left after the last word.
+    """
     scale = max((abs(float(w["score"])) for w in words), default=0.0)
     spans = []
+    position = 0
     for w in words:
         score = float(w["score"])
+        word = str(w["text"])
         background, colour = diverging_colour(score, scale)
-        spans.append(WordSpan(text=str(w["text"]), score=score, background=background, color=colour,
-                              direction=_direction(score, scale)))
+        # Words come from the tokenizer in text order; one it rewrote (e.g. [UNK]) is not found, and
+        # then it is shown after a plain space.
+        found = text.find(word, position) if word else -1
+        before = text[position:found] if found >= 0 else " "
+        if not spans:
+            before = before.lstrip()  # leading blank lines would only push the text down
+        position = found + len(word) if found >= 0 else position
+        spans.append(WordSpan(text=word, score=score, background=background, color=colour,
+                              direction=_direction(score, scale), before=before))
     legend = []
     for fraction, label in ((-1.0, "strongly toward ham"), (-0.5, "toward ham"), (0.0, "neutral"),
                             (0.5, "toward spam"), (1.0, "strongly toward spam")):
         background, colour = diverging_colour(fraction, 1.0)
         legend.append(LegendStop(label=label, background=background, color=colour,
                                  direction=_direction(fraction, 1.0)))
-    return spans, legend, scale
+    return spans, legend, scale, (text[position:] if words else text).rstrip()
 
 
 def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: dict[str, float | None],
@@ -516,12 +534,14 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
                         f"{100 * relative:.1f} % of the score change (more than {100 * IG_GAP_THRESHOLD:.0f} %). "
                         f"Treat its word and picture scores as approximate; more --ig-steps would help.")
 
-    spans, legend, scale = _word_spans(sample["words"])
+    spans, legend, scale, unread = _word_spans(sample["words"], str(sample["text"]))
+    unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
+                   if unread.strip() else "")
     blocks.append(HighlightedText(
         name=f"{sid}-text",
         caption=f"Each word is coloured by how strongly it pushed this e-mail toward spam (red) or toward ham "
-                f"(blue); the strongest word scores {scale:.3f}.",
-        spans=spans, legend=legend))
+                f"(blue); the strongest word scores {scale:.3f}.{unread_note}",
+        spans=spans, legend=legend, unread=unread if unread.strip() else ""))
 
     picture = sample.get("picture")
     blocks.append(_figure(
@@ -639,7 +659,7 @@ def _samples_section(samples: list[SampleSection]) -> Section:
                        blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
                                          "which ones are).")])
     table = Table(
-        name="sample_index", caption="The e-mails explained in detail; click a row to jump to it.",
+        name="sample_index", caption="The e-mails explained in detail; the number in the first column leads to each one.",
         columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],
         rows=[[i + 1, s.row, s.label, s.prediction, s.prob_spam, s.outcome or "—", s.reason]
               for i, s in enumerate(samples)],

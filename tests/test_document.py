@@ -122,3 +122,15 @@ def test_no_explained_samples_says_so_without_empty_charts() -> None:
     assert "n/a" not in text and "0 e-mails explained" not in text
     assert {f.name for f in document.figures()} == {"confusion_matrix", "roc"}
     assert all(t.rows for t in document.tables()), "no empty tables"
+
+
+def test_highlighted_text_keeps_the_emails_spacing_and_marks_the_unread_tail() -> None:
+    results = make_results(1, n_predictions=4)
+    sample = results["samples"][0]
+    sample["text"] = sample["text"] + "\n\nP.S. words past the length limit"
+    document = build_document(results)
+    text = next(b for b in document.samples[0].blocks if isinstance(b, HighlightedText))
+    rebuilt = "".join(s.before + s.text for s in text.spans) + text.unread
+    assert rebuilt == sample["text"]
+    assert text.unread.strip() == "P.S. words past the length limit"
+    assert "not read" in text.caption
