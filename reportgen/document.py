@@ -307,7 +307,6 @@ def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False) 
 def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> Section:
     model, dataset, metrics = results["model"], results["dataset"], results["metrics"]
     samples = results["samples"]
-    arch = model.get("architecture", {})
     params = model.get("parameters")
     size = ("" if not params else f" with {params / 1e6:.0f} million parameters" if params >= 1e6
             else f" with {params:,} parameters")
