@@ -1,0 +1,160 @@
+"""``reportgen demo``: write the demo corpus, then run the user's code path on it with the shipped model.
+
+Nothing here is demo-specific beyond choosing the inputs: the checkpoint goes through
+:func:`reportgen.checkpoint.load_mmtd`, the tokenizer through
+:func:`reportgen.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.data.load_edp`,
+the analysis through :func:`reportgen.analyze.run_analysis` and the report through
+:func:`reportgen.render.render_report` — exactly what ``reportgen run`` does with a user's data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from reportgen.demo.corpus import write_demo_corpus
+from reportgen.errors import ReportgenError
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+#: Spam signal kinds explained in the demo, then ham (newsletters with banners first: hard ham).
+SPAM_SIGNALS = ("text", "image", "both")
+HAM_BANNERS = ("newsletter", "photo", "")
+
+
+@dataclass(frozen=True)
+class DemoAssets:
+    """The shipped model: checkpoint file, tokenizer folder and the sizes it was trained with."""
+
+    checkpoint: Path
+    tokenizer: Path
+    image_size: int
+    max_length: int
+    corpus_seed: int
+    corpus_size: int
+    manifest: dict[str, Any]
+
+
+def demo_assets(folder: Path = ASSETS) -> DemoAssets:
+    """Read ``demo.json`` of the shipped assets.
+
+    Raises:
+        ReportgenError: the package lacks its demo assets (a broken install); names the file.
+    """
+    manifest_path = folder / "demo.json"
+    if not manifest_path.is_file():
+        raise ReportgenError(
+            f"{manifest_path} is missing: this reportgen install lacks its demo model "
+            "(rebuild it with `python -m reportgen.demo.train`)"
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return DemoAssets(
+        checkpoint=folder / manifest["checkpoint"],
+        tokenizer=folder / manifest["tokenizer"],
+        image_size=int(manifest["image_size"]),
+        max_length=int(manifest["max_length"]),
+        corpus_seed=int(manifest["demo_corpus"]["seed"]),
+        corpus_size=int(manifest["demo_corpus"]["n"]),
+        manifest=manifest,
+    )
+
+
+def _round_robin(frame: Any, count: int) -> list[int]:
+    """``count`` rows of ``frame`` in row order, cycling through languages so all of them show."""
+    queues = {lang: list(group.index) for lang, group in frame.groupby("language", sort=True)}
+    chosen: list[int] = []
+    while len(chosen) < count and any(queues.values()):
+        for lang in sorted(queues):
+            if queues[lang] and len(chosen) < count:
+                chosen.append(int(queues[lang].pop(0)))
+    return chosen
+
+
+def choose_rows(frame: Any, per_kind: int) -> list[int]:
+    """Rows to explain: ``per_kind`` spam e-mails of each signal kind and ``per_kind`` ham e-mails.
+
+    Spam rows cover text-only, image-only and both; ham rows cycle through newsletters with a
+    banner (hard ham), personal mail with a photo and plain mail. Within each group the rows are the
+    first ones of each language in CSV order (no peeking at predictions).
+
+    Args:
+        frame: the demo EDP.csv as a DataFrame (columns ``signal``, ``banner``, ``language``).
+        per_kind: e-mails per group (≥ 1).
+
+    Returns:
+        Sorted 0-based CSV data rows.
+    """
+    rows: list[int] = []
+    for signal in SPAM_SIGNALS:
+        rows += _round_robin(frame[frame["signal"] == signal], per_kind)
+    ham = frame[frame["signal"] == "none"]
+    banners = ham["banner"].fillna("")
+    groups = {banner: ham[banners == banner] for banner in HAM_BANNERS}
+    for i in range(per_kind):
+        group = groups[HAM_BANNERS[i % len(HAM_BANNERS)]]
+        taken = [r for r in _round_robin(group, per_kind) if r not in rows]
+        if taken:
+            rows.append(taken[0])
+    return sorted(rows)
+
+
+def run_demo(
+    out: Path,
+    *,
+    per_kind: int = 3,
+    formats: tuple[str, ...] = ("json", "html", "pdf"),
+    device: str = "cpu",
+    ig_steps: int = 16,
+    deterministic: bool = False,
+    progress: bool = True,
+    command: str = "reportgen demo",
+    echo: Callable[[str], None] = print,
+    assets_dir: Path = ASSETS,
+) -> dict[str, Path]:
+    """Write ``out/demo-data/`` and analyse it with the shipped model; render the report.
+
+    Args:
+        out: output folder (created).
+        per_kind: e-mails explained per spam signal kind (text, image, both) and of ham.
+        formats: outputs among ``json``, ``html``, ``pdf``.
+        device: ``cpu`` or ``cuda``.
+        ig_steps: Integrated Gradients steps.
+        deterministic: byte-identical results on rerun (no timestamps, no timings).
+        progress: progress bars on stderr.
+        command: the command line recorded in results.json.
+        echo: where progress lines go.
+        assets_dir: folder of the demo model (``demo.json``, checkpoint, tokenizer).
+
+    Returns:
+        ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv.
+    """
+    import pandas as pd
+
+    from reportgen.analyze import AnalysisOptions, run_analysis
+    from reportgen.checkpoint import load_mmtd
+    from reportgen.cli.options import Inputs
+    from reportgen.data import load_edp
+    from reportgen.preprocessing import load_preprocessor
+    from reportgen.render import render_report
+
+    assets = demo_assets(assets_dir)
+    out = Path(out)
+    data_dir = out / "demo-data"
+    echo(f"writing the demo corpus ({assets.corpus_size} e-mails, en/es/de/ru) to {data_dir}")
+    csv_path = write_demo_corpus(data_dir, n=assets.corpus_size, seed=assets.corpus_seed)
+
+    # The same loaders as for a user's data (`reportgen run --checkpoint ... --tokenizer ...`).
+    loaded = load_mmtd(assets.checkpoint, device=device)
+    preprocessor = load_preprocessor(str(assets.tokenizer), None, int(loaded.info.config.image.image_size),
+                                     assets.max_length)
+    # Every demo e-mail is held out: the model was trained on another seed of the generator.
+    dataset = load_edp(csv_path, data_dir / "pics")
+    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device)
+    rows = choose_rows(pd.read_csv(csv_path, keep_default_na=False), per_kind)
+    options = AnalysisOptions(explain_rows=tuple(rows), ig_steps=ig_steps, deterministic=deterministic)
+    echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}")
+    results = run_analysis(inputs, options, command=command, progress=progress)
+    written = render_report(results, out, formats, deterministic=deterministic)
+    written["data"] = csv_path
+    return written
