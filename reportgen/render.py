@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from reportgen import __version__
 from reportgen.document import Report, build_document
 from reportgen.errors import ReportgenError
 from reportgen.resources import resource_dir
-from reportgen.results import SCHEMA_VERSION, dumps_results, validate_results, write_text_atomic
+from reportgen.results import SCHEMA_VERSION, dumps_results, validate_results, write_bytes_atomic
 
 FORMATS = ("json", "html", "pdf")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
@@ -165,22 +164,6 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
 # ---------------------------------------------------------------------------------------- driver
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp creates 0600; a report is meant to be shared like any file the user writes.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) -> tuple[str, ...]:
     """``"html,pdf"`` or an iterable → a tuple of known formats (ReportgenError on an unknown one)."""
     items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
@@ -257,10 +240,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
     for fmt in FORMATS:
         if fmt in outputs:
             path = out_dir / FILENAMES[fmt]
-            if fmt == "json":
-                write_text_atomic(path, outputs[fmt].decode("utf-8"))
-            else:
-                _write_bytes_atomic(path, outputs[fmt])
+            write_bytes_atomic(path, outputs[fmt])
             written[fmt] = path
     if export_assets:
         from reportgen.assets import export_assets as _export_assets

@@ -42,20 +42,8 @@ def tiny_mmtd(seed: int = 0, **kwargs) -> MMTD:
     return MMTD(tiny_config(**kwargs)).eval()
 
 
-def write_vocab_tokenizer(folder: Path) -> Path:
-    """Write a BertTokenizerFast (cased, like bert-base-multilingual-cased) to ``folder``."""
-    from transformers import BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=False)
-    tokenizer.save_pretrained(str(folder))
-    return folder
-
-
 def write_cased_tokenizer(folder: Path) -> Path:
-    """Write a cased BertTokenizerFast over :data:`VOCAB` to ``folder`` (appended by core-data).
+    """Write a cased BertTokenizerFast (like bert-base-multilingual-cased) over :data:`VOCAB` to ``folder``.
 
     transformers 5's ``BertTokenizerFast`` takes the vocabulary as ``vocab=`` and silently ignores
     ``vocab_file=``, which leaves a 5-token tokenizer that maps every word to [UNK]; this passes
