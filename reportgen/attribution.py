@@ -417,6 +417,60 @@ def fuse_first_position(model: MMTD, text_hidden: torch.Tensor, image_hidden: to
     return model.classifier(model.pooler(h[:, 0]))
 
 
+def _key_value_path_applies(model: MMTD) -> bool:
+    """Whether :func:`_fusion_key_values` may stand in for the fusion layer (MMTD's own layout)."""
+    layer = model.multi_modality_transformer_layer
+    attn = layer.self_attn
+    return (
+        type(model).fuse is MMTD.fuse
+        and not layer.norm_first  # pre-norm keys would be a layer norm of the input: not affine
+        and attn._qkv_same_embed_dim
+        and attn.batch_first
+        and attn.bias_k is None
+        and not attn.add_zero_attn
+    )
+
+
+def _fusion_key_values(model: MMTD, text_hidden: torch.Tensor, image_hidden: torch.Tensor):
+    """``(x0, keys, values)`` of the fusion layer: position 0's input and every position's K and V.
+
+    All three are affine in the two hidden states (the fusion input adds constants, the
+    projections are linear), so a straight path between two pairs of hidden states is a straight
+    path between their ``(x0, K, V)``: IG over these is IG over the hidden states, with each
+    position's K and V attributions summing to that position's attribution.
+    """
+    attn = model.multi_modality_transformer_layer.self_attn
+    x = model.fusion_input(text_hidden, image_hidden)
+    _, w_k, w_v = attn.in_proj_weight.chunk(3)
+    b_k = b_v = None
+    if attn.in_proj_bias is not None:
+        _, b_k, b_v = attn.in_proj_bias.chunk(3)
+    return x[:, :1], torch.nn.functional.linear(x, w_k, b_k), torch.nn.functional.linear(x, w_v, b_v)
+
+
+def _head_from_key_values(model: MMTD, x0: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """MMTD's post-norm fusion layer at position 0, pooler and classifier, from ``(x0, K, V)``.
+
+    Written out with the layer's own weights and submodules (eval mode: dropout is the identity);
+    a test checks it against ``model.fuse``.
+    """
+    layer = model.multi_modality_transformer_layer
+    attn = layer.self_attn
+    heads, width = attn.num_heads, attn.embed_dim
+    size = width // heads
+    w_q = attn.in_proj_weight.chunk(3)[0]
+    b_q = attn.in_proj_bias.chunk(3)[0] if attn.in_proj_bias is not None else None
+    batch, length = keys.shape[:2]
+    query = torch.nn.functional.linear(x0, w_q, b_q).view(batch, 1, heads, size).transpose(1, 2)
+    keys = keys.view(batch, length, heads, size).transpose(1, 2)
+    values = values.view(batch, length, heads, size).transpose(1, 2)
+    weights = torch.softmax(query @ keys.transpose(-1, -2) / math.sqrt(size), dim=-1)
+    context = (weights @ values).transpose(1, 2).reshape(batch, 1, width)
+    h = layer.norm1(x0 + layer.dropout1(attn.out_proj(context)))
+    h = layer.norm2(h + layer._ff_block(h))
+    return model.classifier(model.pooler(h[:, 0]))
+
+
 def encoder_states(model: MMTD, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """The two encoders' last hidden states (what the fusion layer receives), without gradients."""
     with _inference_ready(model), torch.no_grad():
@@ -438,8 +492,11 @@ def fusion_integrated_gradients(
 
     The text and image encoders run (without gradients) on the input and on the same baseline as
     :func:`integrated_gradients`; IG then integrates the head along the straight line from the
-    baseline's to the input's last hidden states, differentiating only the fusion layer at
-    position 0 (:func:`fuse_first_position`) ``n_steps`` times. Differences from the input-level
+    baseline's to the input's last hidden states. Only the fusion layer at position 0 is
+    differentiated ``n_steps`` times, and for MMTD's post-norm layer the integration runs over
+    position 0's input and every position's attention keys and values (affine in the hidden
+    states, so the same path): the per-step cost is one query against 453 keys and one
+    feed-forward row. Differences from the input-level
     IG: the path is straight in hidden-state space, not in embedding space (the encoders are not
     linearised along it), and the result is a per-modality split only — per-position scores on
     contextual states are not token or patch scores.
@@ -470,21 +527,42 @@ def fusion_integrated_gradients(
     if baseline_states is None:
         baseline_states = encoder_states(model, baseline_inputs(inputs, special_ids, options))
 
-    def forward(text: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        return spam_log_odds(fuse_first_position(model, text, image))
-
+    n_text = input_states[0].shape[1]
     with _inference_ready(model):
-        ig = IntegratedGradients(forward)
-        (text_attr, image_attr), delta = ig.attribute(
-            inputs=tuple(s.detach() for s in input_states),
-            baselines=tuple(s.detach() for s in baseline_states),
+        if _key_value_path_applies(model):
+            # Integrate over (x0, K, V) instead of the hidden states: same path, same quadrature,
+            # but the projections of all 453 positions run twice instead of once per step.
+            with torch.no_grad():
+                ends = _fusion_key_values(model, *input_states)
+                starts = _fusion_key_values(model, *baseline_states)
+
+            def forward(x0: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+                return spam_log_odds(_head_from_key_values(model, x0, keys, values))
+
+            points: tuple[torch.Tensor, ...] = tuple(torch.cat([e, b]) for e, b in zip(ends, starts))
+        else:
+            ends = tuple(t.detach() for t in input_states)
+            starts = tuple(t.detach() for t in baseline_states)
+
+            def forward(text: torch.Tensor, image: torch.Tensor) -> torch.Tensor:  # type: ignore[misc]
+                return spam_log_odds(fuse_first_position(model, text, image))
+
+            points = (torch.cat([ends[0], starts[0]]), torch.cat([ends[1], starts[1]]))
+        attributions, delta = IntegratedGradients(forward).attribute(
+            inputs=ends,
+            baselines=starts,
             n_steps=int(options.ig_steps),
             method=options.ig_method,
             return_convergence_delta=True,
         )
         with torch.no_grad():
-            f_pair = forward(torch.cat([input_states[0], baseline_states[0]]),
-                             torch.cat([input_states[1], baseline_states[1]]))
+            f_pair = forward(*points)
+    if len(attributions) == 3:  # x0 is the text [CLS]; K and V rows follow the fused positions
+        x0_attr, key_attr, value_attr = attributions
+        text_total = x0_attr.sum() + key_attr[:, :n_text].sum() + value_attr[:, :n_text].sum()
+        image_total = key_attr[:, n_text:].sum() + value_attr[:, n_text:].sum()
+    else:
+        text_total, image_total = attributions[0].sum(), attributions[1].sum()
     f_input, f_baseline = _float(f_pair[0]), _float(f_pair[1])
     delta_value = _float(delta.reshape(-1)[0])
     relative = _relative_delta(delta_value, f_input, f_baseline)
@@ -498,7 +576,7 @@ def fusion_integrated_gradients(
         "delta": delta_value,
         "relative_delta": relative,
         "flagged": bool(relative > DELTA_TOLERANCE),
-        **ig_modality_split({"text": _float(text_attr.sum()), "image": _float(image_attr.sum())}),
+        **ig_modality_split({"text": _float(text_total), "image": _float(image_total)}),
     }
 
 

@@ -210,6 +210,26 @@ def test_position_0_fusion_gives_the_models_logits(sample, norm_first):
         assert torch.allclose(fuse_first_position(model, text, image), model.fuse(text, image), atol=1e-5)
 
 
+def test_fusion_level_ig_over_keys_and_values_equals_ig_over_the_hidden_states(model, sample):
+    from captum.attr import IntegratedGradients
+
+    from reportgen.attribution import _fusion_key_values, _head_from_key_values
+
+    inputs = prepare_inputs(model, sample)
+    states = encoder_states(model, inputs)
+    base_states = encoder_states(model, baseline_inputs(inputs, SPECIAL_IDS, ExplainOptions()))
+    with torch.no_grad():
+        logits = _head_from_key_values(model, *_fusion_key_values(model, *states))
+        assert torch.allclose(logits, model.fuse(*states), atol=1e-5)
+    # The reference: plain IG over the two hidden states through the model's own fuse.
+    reference = IntegratedGradients(lambda t, i: spam_log_odds(model.fuse(t, i))).attribute(
+        states, baselines=base_states, n_steps=8, method="gausslegendre")
+    ours = fusion_integrated_gradients(model, sample, SPECIAL_IDS, ExplainOptions(ig_steps=8),
+                                       input_states=states, baseline_states=base_states)
+    assert ours["text"] == pytest.approx(float(reference[0].sum()), abs=1e-5)
+    assert ours["image"] == pytest.approx(float(reference[1].sum()), abs=1e-5)
+
+
 def test_fusion_level_ig_can_reuse_encoder_states(model, sample):
     options = ExplainOptions(ig_steps=8)
     inputs = prepare_inputs(model, sample)
