@@ -69,8 +69,9 @@ LABEL_SMOOTHING = 0.1
 TEXT_DROP = 0.2  # share of samples whose text is replaced by the text baseline
 IMAGE_DROP = 0.2  # share of samples whose picture is replaced by a white/black page
 TORCH_SEED = 0
-#: CPU threads (fixed: the float reduction order, hence the weights, depends on it).
-THREADS = 2
+#: CPU threads (fixed: the float reduction order, hence the weights, depends on it; one thread is also
+#: the fastest for this tiny model, several fight for the cores of a busy machine).
+THREADS = 1
 
 
 def demo_config(vocab_size: int) -> Any:
