@@ -431,7 +431,9 @@ def _key_value_path_applies(model: MMTD) -> bool:
     )
 
 
-def _fusion_key_values(model: MMTD, text_hidden: torch.Tensor, image_hidden: torch.Tensor):
+def _fusion_key_values(
+    model: MMTD, text_hidden: torch.Tensor, image_hidden: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x0, keys, values)`` of the fusion layer: position 0's input and every position's K and V.
 
     All three are affine in the two hidden states (the fusion input adds constants, the
