@@ -125,3 +125,23 @@ def test_wheel_ships_the_demo_assets(tmp_path: Path) -> None:
     for name in ("reportgen/demo/assets/demo.json", "reportgen/demo/assets/checkpoint/model.safetensors",
                  "reportgen/demo/assets/tokenizer/tokenizer.json", "reportgen/demo/assets/tokenizer/tokenizer_config.json"):
         assert name in names, name
+
+
+def test_vocabulary_is_reproducible_and_covers_the_demo_text() -> None:
+    from reportgen.demo.corpus import generate_corpus
+    from reportgen.demo.train import build_vocabulary
+    from reportgen.preprocessing import load_tokenizer
+
+    texts = [e.text for e in generate_corpus(60, seed=5)]
+    assert build_vocabulary(texts) == build_vocabulary(list(texts))
+    tokenizer = load_tokenizer(str(demo_assets().tokenizer))
+    demo_texts = [e.text for e in generate_corpus(40, seed=demo_assets().corpus_seed)]
+    ids = tokenizer(demo_texts)["input_ids"]
+    assert all(tokenizer.unk_token_id not in row for row in ids)  # no [UNK] in any demo e-mail
+
+
+def test_missing_demo_assets_is_a_one_line_error(tmp_path: Path) -> None:
+    from reportgen.errors import ReportgenError
+
+    with pytest.raises(ReportgenError, match="demo.json"):
+        demo_assets(tmp_path)

@@ -60,12 +60,14 @@ def demo_assets(folder: Path = ASSETS) -> DemoAssets:
     )
 
 
-def _round_robin(frame: Any, count: int) -> list[int]:
-    """``count`` rows of ``frame`` in row order, cycling through languages so all of them show."""
-    queues = {lang: list(group.index) for lang, group in frame.groupby("language", sort=True)}
+def _round_robin(frame: Any, count: int, start: int = 0) -> list[int]:
+    """``count`` rows of ``frame`` in row order, cycling through languages (from the ``start``-th one)."""
+    languages = sorted(set(frame["language"]))
+    languages = languages[start % len(languages):] + languages[:start % len(languages)] if languages else []
+    queues = {lang: list(frame.index[frame["language"] == lang]) for lang in languages}
     chosen: list[int] = []
     while len(chosen) < count and any(queues.values()):
-        for lang in sorted(queues):
+        for lang in languages:
             if queues[lang] and len(chosen) < count:
                 chosen.append(int(queues[lang].pop(0)))
     return chosen
@@ -76,7 +78,8 @@ def choose_rows(frame: Any, per_kind: int) -> list[int]:
 
     Spam rows cover text-only, image-only and both; ham rows cycle through newsletters with a
     banner (hard ham), personal mail with a photo and plain mail. Within each group the rows are the
-    first ones of each language in CSV order (no peeking at predictions).
+    first ones of each language in CSV order, each group starting at the next language (no peeking
+    at predictions).
 
     Args:
         frame: the demo EDP.csv as a DataFrame (columns ``signal``, ``banner``, ``language``).
@@ -86,14 +89,15 @@ def choose_rows(frame: Any, per_kind: int) -> list[int]:
         Sorted 0-based CSV data rows.
     """
     rows: list[int] = []
-    for signal in SPAM_SIGNALS:
-        rows += _round_robin(frame[frame["signal"] == signal], per_kind)
+    # Each group starts at the next language, so a few rows per group still show every language.
+    for group, signal in enumerate(SPAM_SIGNALS):
+        rows += _round_robin(frame[frame["signal"] == signal], per_kind, start=group)
     ham = frame[frame["signal"] == "none"]
-    banners = ham["banner"].fillna("")
+    banners = ham["banner"].fillna("").astype(str)
     groups = {banner: ham[banners == banner] for banner in HAM_BANNERS}
     for i in range(per_kind):
         group = groups[HAM_BANNERS[i % len(HAM_BANNERS)]]
-        taken = [r for r in _round_robin(group, per_kind) if r not in rows]
+        taken = [r for r in _round_robin(group, per_kind, start=i) if r not in rows]
         if taken:
             rows.append(taken[0])
     return sorted(rows)

@@ -4,8 +4,8 @@ Run ``python -m reportgen.demo.train`` (a few minutes on 2 CPU cores). It
 
 1. generates the *training* corpus (seed :data:`TRAIN_SEED`, in memory; the demo writes seed
    :data:`DEMO_SEED`, so every e-mail of the demo data is held out from training),
-2. trains a cased WordPiece tokenizer on the training texts (saved as a ``BertTokenizerFast`` folder,
-   like bert-base-multilingual-cased),
+2. builds a cased WordPiece vocabulary from the training texts (saved as a ``BertTokenizerFast``
+   folder, like bert-base-multilingual-cased; see :func:`build_vocabulary`),
 3. trains a small MMTD (the same :class:`~reportgen.model.MMTD` class as the real model; hidden 64,
    one head per 64 so the loader infers the heads without a config file, 8 fusion heads as MMTD),
 4. saves it with :func:`reportgen.checkpoint.save_checkpoint` in the original checkpoint layout and
@@ -96,24 +96,52 @@ def demo_config(vocab_size: int) -> Any:
     return MMTDConfig(text=text, image=image, fusion_heads=8, fusion_feedforward=FUSION_FEEDFORWARD)
 
 
+def build_vocabulary(texts: list[str], max_size: int = VOCAB_SIZE, min_count: int = 2) -> list[str]:
+    """A cased WordPiece vocabulary learned from ``texts``, identical on every run.
+
+    The tokenizers library's WordPiece trainer breaks ties between equally frequent merges in hash
+    order, so two runs gave vocabularies that differed in ~40 pieces (and every id after them). This
+    one is built from counts alone: the special tokens, every character seen (alone and as a ``##``
+    continuation, so no text in these scripts becomes [UNK]), then the words seen at least
+    ``min_count`` times, most frequent first (ties by the word), up to ``max_size`` entries. Words are
+    split exactly as ``BertTokenizerFast`` splits them (BERT normaliser, cased; BERT pre-tokeniser).
+    """
+    from collections import Counter
+
+    from tokenizers.normalizers import BertNormalizer
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+
+    normalizer = BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+    pre_tokenizer = BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    alphabet = sorted({char for word in counts for char in word})
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *alphabet, *(f"##{c}" for c in alphabet)]
+    known = set(vocabulary)
+    for word, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if len(vocabulary) >= max_size or count < min_count:
+            break
+        if word not in known:
+            vocabulary.append(word)
+            known.add(word)
+    return vocabulary
+
+
 def train_tokenizer(texts: list[str], folder: Path) -> Any:
-    """Train a cased WordPiece vocabulary on ``texts`` and save it as a ``BertTokenizerFast`` folder."""
-    from tokenizers import BertWordPieceTokenizer
+    """Build the vocabulary from ``texts`` and save it as a cased ``BertTokenizerFast`` folder."""
     from transformers import BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
-    wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True)
-    wordpiece.train_from_iterator(
-        texts, vocab_size=VOCAB_SIZE, min_frequency=2, show_progress=False,
-        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
-    )
+    vocabulary = build_vocabulary(texts)
     # transformers 5's BertTokenizerFast takes the vocabulary as ``vocab`` (``vocab_file`` is ignored
     # and would leave only the special tokens).
     tokenizer = BertTokenizerFast(
-        vocab=wordpiece.get_vocab(), do_lower_case=False, strip_accents=False, model_max_length=MAX_LENGTH,
+        vocab={token: i for i, token in enumerate(vocabulary)}, do_lower_case=False, strip_accents=False,
+        model_max_length=MAX_LENGTH,
     )
-    if len(tokenizer) != wordpiece.get_vocab_size():
-        raise RuntimeError(f"tokenizer has {len(tokenizer)} tokens, WordPiece trained {wordpiece.get_vocab_size()}")
+    if len(tokenizer) != len(vocabulary):
+        raise RuntimeError(f"tokenizer has {len(tokenizer)} tokens, the vocabulary {len(vocabulary)}")
     tokenizer.save_pretrained(str(folder))
     return tokenizer
 
