@@ -385,14 +385,6 @@ def _stack(*samples: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: torch.cat([s[k] for s in samples], dim=0) for k in samples[0]}
 
 
-def forward_log_odds(model: MMTD, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Spam log-odds of a batch without gradients (``[B]``)."""
-    with torch.no_grad():
-        return spam_log_odds(
-            model(inputs["input_ids"], inputs["token_type_ids"], inputs["attention_mask"], inputs["pixel_values"])
-        )
-
-
 # -- fusion-level IG ------------------------------------------------------------------------------
 def fuse_first_position(model: MMTD, text_hidden: torch.Tensor, image_hidden: torch.Tensor) -> torch.Tensor:
     """``model.fuse`` computed only where the head reads it: the fusion output at position 0.
