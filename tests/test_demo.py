@@ -145,3 +145,22 @@ def test_missing_demo_assets_is_a_one_line_error(tmp_path: Path) -> None:
 
     with pytest.raises(ReportgenError, match="demo.json"):
         demo_assets(tmp_path)
+
+
+def test_demo_json_only_skips_the_report_and_is_reproducible(tmp_path: Path) -> None:
+    from reportgen.cli import main
+
+    outputs = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["demo", "--out", str(out), "--samples", "1", "--format", "json",
+                                           "--deterministic", "--no-progress"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert (out / "results.json").is_file() and not (out / "report.html").exists()
+        assert f"open {out / 'results.json'}" in result.output
+        outputs.append(out)
+    results = json.loads((outputs[0] / "results.json").read_text(encoding="utf-8"))
+    assert len(results["samples"]) == 4  # one text, image and both spam, one ham
+    # Same demo, same bytes (apart from the output folder the command line names).
+    first, second = ((o / "results.json").read_text(encoding="utf-8").replace(str(o), "OUT") for o in outputs)
+    assert first == second

@@ -20,6 +20,7 @@ and the same call always writes byte-identical files.
 from __future__ import annotations
 
 import csv
+import math
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -194,6 +195,21 @@ def _spam_text(rng: random.Random, language: str, kind: str, slots: dict[str, st
     }
 
 
+def _banner(rng: random.Random, style: str, pool: dict[str, list[str]], slots: dict[str, str],
+            positions: tuple[str, ...], heights: tuple[int, int]) -> Banner:
+    """A spam or newsletter banner drawn from ``pool`` (headline, sub-line, button)."""
+    palettes = _SPAM_PALETTES if style == "spam" else _NEWS_PALETTES
+    return Banner(
+        style=style,
+        headline=rng.choice(pool["headline"]).format(**slots),
+        sub=rng.choice(pool["sub"]).format(**slots),
+        button=rng.choice(pool["button"]),
+        palette=rng.randrange(len(palettes)),
+        position=rng.choice(positions),
+        height=rng.randint(*heights),
+    )
+
+
 def generate_email(index: int, seed: int = 0) -> DemoEmail:
     """Generate e-mail ``index`` of the corpus with ``seed`` (pure function of both).
 
@@ -223,31 +239,14 @@ def generate_email(index: int, seed: int = 0) -> DemoEmail:
             kind = offer
             parts = _spam_text(rng, language, offer, slots)
         if signal in ("image", "both"):
-            pool = P.BANNERS[language][offer]
-            banner = Banner(
-                style="spam",
-                headline=rng.choice(pool["headline"]).format(**slots),
-                sub=rng.choice(pool["sub"]).format(**slots),
-                button=rng.choice(pool["button"]),
-                palette=rng.randrange(len(_SPAM_PALETTES)),
-                position=rng.choice(("top", "middle")),
-                height=rng.randint(120, 170),
-            )
+            banner = _banner(rng, "spam", P.BANNERS[language][offer], slots, ("top", "middle"), (120, 170))
     else:
         signal, offer = "none", ""
         kind = rng.choices(list(_HAM_WEIGHTS), weights=list(_HAM_WEIGHTS.values()))[0]
         parts = _ham_text(rng, language, kind, slots)
         if kind == "newsletter":
-            pool = P.NEWSLETTER_BANNERS[language]
-            banner = Banner(
-                style="newsletter",
-                headline=rng.choice(pool["headline"]).format(**slots),
-                sub=rng.choice(pool["sub"]).format(**slots),
-                button=rng.choice(pool["button"]),
-                palette=rng.randrange(len(_NEWS_PALETTES)),
-                position=rng.choice(("top", "top", "middle")),
-                height=rng.randint(100, 150),
-            )
+            banner = _banner(rng, "newsletter", P.NEWSLETTER_BANNERS[language], slots, ("top", "top", "middle"),
+                             (100, 150))
         elif kind == "personal" and rng.random() < 0.5:
             banner = Banner(style="photo", palette=rng.randrange(1000), position="middle", height=rng.randint(110, 160))
     return DemoEmail(
@@ -311,8 +310,6 @@ def _draw_banner(image: Image.Image, banner: Banner, top: int, margin: int) -> i
         draw.rectangle((left, top, right, bottom), fill=background)
         # Starburst behind the headline corner: the loud look of classic image spam.
         cx, cy, r = right - 34, top + 30, 26
-        import math
-
         points = []
         for k in range(24):
             radius = r if k % 2 == 0 else r * 0.6
