@@ -17,14 +17,29 @@ VERDICT_ESTIMATOR = "ig"
 #: Verdict thresholds on the median text share.
 TEXT_DOMINANT = 0.6
 IMAGE_DOMINANT = 0.4
-#: A sample whose |IG delta| exceeds this fraction of |f(input) - f(baseline)| is flagged.
+#: A sample whose |IG delta| exceeds this fraction of |f(input) - f(baseline)| is flagged ...
 IG_RELATIVE_DELTA_LIMIT = 0.05
+#: ... unless |delta| itself is below this many log-odds units: when the input scores like its
+#: baseline (typical for clear ham against a blank baseline) the gap is ~0 and any ratio explodes,
+#: although attributions that are off by 0.01 log-odds change no conclusion of the report.
+IG_ABSOLUTE_DELTA_FLOOR = 0.01
 #: Fewer explained samples than this gets a warning that the aggregates are only indicative.
 FEW_SAMPLES = 10
 #: Longest top-word list per class kept in results.json.
 TOP_WORDS_LIMIT = 30
 OUTCOMES = ("TP", "FP", "TN", "FN")
 CLASSES = (("spam", 1), ("ham", 0))
+
+
+def ig_relative_delta(delta: float, f_input: float, f_baseline: float) -> float:
+    """|delta| / |f(input) - f(baseline)|; the gap is floored at 1e-12 so the result stays finite JSON."""
+    return abs(float(delta)) / max(abs(float(f_input) - float(f_baseline)), 1e-12)
+
+
+def ig_flagged(delta: float, f_input: float, f_baseline: float) -> bool:
+    """True when the IG completeness gap is too large to trust the attributions (see the limits above)."""
+    return abs(float(delta)) > max(IG_RELATIVE_DELTA_LIMIT * abs(float(f_input) - float(f_baseline)),
+                                   IG_ABSOLUTE_DELTA_FLOOR)
 
 
 def text_share(estimate: dict[str, Any]) -> float | None:
@@ -174,14 +189,13 @@ def aggregate_samples(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min
     flagged = []
     for sample in samples:
         ig = sample["integrated_gradients"]
-        gap = abs(float(ig["f_input"]) - float(ig["f_baseline"]))
-        relative = abs(float(ig["delta"])) / gap if gap > 0 else (0.0 if ig["delta"] == 0 else float("inf"))
-        if relative > IG_RELATIVE_DELTA_LIMIT:
-            flagged.append(f"{sample['row']} ({relative:.1%})" if relative != float("inf") else f"{sample['row']}")
+        if ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"]):
+            relative = ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"])
+            flagged.append(f"{sample['row']} ({relative:.1%})")
     if flagged:
         warnings.append(
             f"Integrated Gradients did not converge within {IG_RELATIVE_DELTA_LIMIT:.0%} of f(input) - f(baseline) "
-            f"for row(s) {', '.join(flagged)}; raise --ig-steps"
+            f"(and {IG_ABSOLUTE_DELTA_FLOOR} log-odds) for row(s) {', '.join(flagged)}; raise --ig-steps"
         )
     if len(samples) < FEW_SAMPLES:
         warnings.append(
@@ -213,6 +227,7 @@ def methods_description(*, top_k: int, min_count: int) -> dict[str, Any]:
                 "image_dominant": IMAGE_DOMINANT,
             },
             "ig_relative_delta_limit": IG_RELATIVE_DELTA_LIMIT,
+            "ig_absolute_delta_floor": IG_ABSOLUTE_DELTA_FLOOR,
         },
         "top_words": {
             "top_k": top_k,

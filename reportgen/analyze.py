@@ -21,7 +21,10 @@ from typing import Any, Callable
 import numpy as np
 
 from reportgen import __version__
-from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome, text_share
+from reportgen.aggregate import (
+    IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, ig_flagged, ig_relative_delta,
+    methods_description, outcome, text_share,
+)
 from reportgen.errors import ReportgenError
 from reportgen.results import SCHEMA_VERSION
 from reportgen.sampling import SampleSelection, select_samples
@@ -194,9 +197,8 @@ def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: st
         # A contract break between attribution and analysis: a bug, not a user error.
         raise RuntimeError(f"row {prediction['row']}: {len(token_scores)} token scores for {len(tokens)} tokens")
     ig = dict(explanation["integrated_gradients"])
-    gap = abs(float(ig["f_input"]) - float(ig["f_baseline"]))
-    ig.setdefault("relative_delta", abs(float(ig["delta"])) / gap if gap > 0 else 0.0)
-    ig.setdefault("flagged", bool(ig["relative_delta"] > IG_RELATIVE_DELTA_LIMIT))
+    ig.setdefault("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
+    ig.setdefault("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"]))
     modality = {k: dict(v) for k, v in explanation["modality"].items()}
     for name in ("ig", "shapley", "attention"):
         modality[name].setdefault("text_share", text_share(modality[name]))
@@ -239,6 +241,7 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
             "text_baseline": "[CLS] [PAD] ... [PAD] [SEP] with the real positions and attention mask",
             "image_baseline": options.image_baseline,
             "relative_delta_limit": IG_RELATIVE_DELTA_LIMIT,
+            "absolute_delta_floor": IG_ABSOLUTE_DELTA_FLOOR,
             "word_scores": "sum of the word's WordPiece token scores",
         },
         "attention": {

@@ -36,6 +36,7 @@ import torch
 from captum.attr import IntegratedGradients, LayerIntegratedGradients
 from captum.attr._utils.approximation_methods import approximation_parameters
 
+from reportgen.aggregate import ig_flagged, ig_relative_delta
 from reportgen.attention import encode_with_attention, summarise_attention
 from reportgen.errors import ReportgenError
 from reportgen.model import MMTD, MMTDConfig, spam_log_odds
@@ -47,8 +48,6 @@ IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_rig
 IMAGE_BASELINES = ("white", "black", "blur")
 #: Gauss-Legendre nodes per sample by default; see :class:`ExplainOptions`.
 DEFAULT_IG_STEPS = 16
-#: A sample is flagged when |delta| exceeds this fraction of |f(input) - f(baseline)|.
-DELTA_TOLERANCE = 0.05
 #: Activation memory the automatic ``internal_batch_size`` may use (bytes). With the ~1.1 GB of
 #: full-size weights and the interpreter this keeps one sample's IG well under 6 GB of RSS.
 DEFAULT_MEMORY_BUDGET = 3 * 1024**3
@@ -283,12 +282,6 @@ def _float(x: torch.Tensor | float) -> float:
     return float(x.detach().double().cpu().item()) if isinstance(x, torch.Tensor) else float(x)
 
 
-def _relative_delta(delta: float, f_input: float, f_baseline: float) -> float:
-    # The gap is floored at 1e-12 so that an input indistinguishable from its baseline gives a
-    # huge (flagged) ratio instead of a division by zero or a non-JSON infinity.
-    return abs(delta) / max(abs(f_input - f_baseline), 1e-12)
-
-
 # -- input-level IG -------------------------------------------------------------------------------
 def integrated_gradients(
     model: MMTD,
@@ -357,7 +350,7 @@ def integrated_gradients(
     image_grid = patch_scores.reshape(rows, cols)
     f_baseline, f_input = _float(plain_f[-2][0]), _float(plain_f[-1][0])
     delta_value = _float(delta.reshape(-1)[0])
-    relative = _relative_delta(delta_value, f_input, f_baseline)
+    relative = ig_relative_delta(delta_value, f_input, f_baseline)
     _, alphas_fn = approximation_parameters(options.ig_method)
     alphas = [float(a) for a in alphas_fn(int(options.ig_steps))]
     f_path = torch.cat(path_f).double().cpu().tolist() if path_f else []
@@ -372,7 +365,7 @@ def integrated_gradients(
         "f_baseline": f_baseline,
         "delta": delta_value,
         "relative_delta": relative,
-        "flagged": bool(relative > DELTA_TOLERANCE),
+        "flagged": ig_flagged(delta_value, f_input, f_baseline),
         "path": {"alphas": alphas, "f": f_path} if options.record_path else {"alphas": [], "f": []},
         "text_total": _float(text_attr.sum()),
         "image_total": _float(image_attr.sum()),
@@ -559,7 +552,7 @@ def fusion_integrated_gradients(
         text_total, image_total = attributions[0].sum(), attributions[1].sum()
     f_input, f_baseline = _float(f_pair[0]), _float(f_pair[1])
     delta_value = _float(delta.reshape(-1)[0])
-    relative = _relative_delta(delta_value, f_input, f_baseline)
+    relative = ig_relative_delta(delta_value, f_input, f_baseline)
     return {
         "level": "fusion",
         "n_steps": int(options.ig_steps),
@@ -569,7 +562,7 @@ def fusion_integrated_gradients(
         "f_baseline": f_baseline,
         "delta": delta_value,
         "relative_delta": relative,
-        "flagged": bool(relative > DELTA_TOLERANCE),
+        "flagged": ig_flagged(delta_value, f_input, f_baseline),
         **ig_modality_split({"text": _float(text_total), "image": _float(image_total)}),
     }
 

@@ -112,3 +112,19 @@ def test_aggregate_does_not_import_torch():
     code = "import sys, reportgen.aggregate; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("delta", "f_input", "f_baseline", "flagged"),
+    [
+        (0.5, 3.0, 0.0, True),  # 17 % of the gap: attributions do not add up
+        (0.1, 3.0, 0.0, False),  # 3 %: fine
+        (0.002, -3.007, -3.009, False),  # clear ham vs a ham-like baseline: 100 % of a ~0 gap, but 0.002 log-odds
+        (0.05, -3.0, -3.01, True),  # a real miss on a tiny gap is still reported
+    ],
+)
+def test_ig_flag_needs_a_gap_that_matters(delta, f_input, f_baseline, flagged):
+    # Regression: the demo flagged every ham e-mail (relative deltas of 4000 %) whose score barely moved.
+    from reportgen.aggregate import ig_flagged
+
+    assert ig_flagged(delta, f_input, f_baseline) is flagged
