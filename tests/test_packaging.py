@@ -62,3 +62,14 @@ def test_wheel_carries_templates_static_and_schema(tmp_path: Path) -> None:
     assert "reportgen/schema/results.schema.json" in names
     assert any(n.startswith("reportgen/templates/") and n.endswith(".html") for n in names)
     assert any(n.startswith("reportgen/static/") and n.endswith(".css") for n in names)
+
+
+@pytest.mark.slow
+def test_python_example_writes_a_report(tmp_path: Path) -> None:
+    # The example in examples/ is documentation users copy: it must keep working with the API.
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "explain_from_python.py")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "text share (Shapley)" in proc.stdout
+    assert (tmp_path / "example-report" / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "example-report" / "report.pdf").read_bytes().startswith(b"%PDF")
