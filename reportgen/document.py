@@ -10,6 +10,9 @@ so it can be tested without rendering. Figures come from :mod:`reportgen.figures
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from statistics import median
 from dataclasses import dataclass, field
@@ -21,6 +24,9 @@ from reportgen.errors import ResultsError
 
 ESTIMATORS = (("ig", "Integrated Gradients"), ("shapley", "Shapley (two-player)"), ("attention", "Fusion attention"))
 CLASS_NAMES = {0: "ham", 1: "spam", None: "unknown"}
+#: Resolution of the per-sample figures (PNG): 16 cm at 150 dpi is ~950 px, sharp on screen and
+#: still legible in print for the smallest (5.5 pt) tick labels.
+RASTER_DPI = 150
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,9 +60,11 @@ class Facts:
 class Figure:
     """One chart: a name (file stem for exports), a one-sentence caption, alt text and its image.
 
-    ``svg`` is a ``data:image/svg+xml`` URI of the matplotlib drawing (used as an ``<img>``, so
-    nothing in it runs); ``figure`` keeps the matplotlib Figure for
-    :func:`reportgen.assets.export_assets`.
+    ``src`` is a ``data:`` URI of the matplotlib drawing (used as an ``<img>``, so nothing in it
+    runs): vector SVG for the aggregate charts, PNG at :data:`RASTER_DPI` for the per-sample ones
+    (many per report; WeasyPrint draws a PNG ~20x faster than it parses an SVG full of glyph paths).
+    ``figure`` keeps the matplotlib Figure for :func:`reportgen.assets.export_assets`, which always
+    writes vector SVG and PDF.
     """
 
     block: ClassVar[str] = "figure"
@@ -64,7 +72,7 @@ class Figure:
     name: str
     caption: str
     alt: str
-    svg: str = ""  # a data:image/svg+xml;base64 URI
+    src: str = ""  # a data:image/svg+xml;base64 or data:image/png;base64 URI
     figure: Any = field(default=None, repr=False, compare=False)
     wide: bool = False
 
@@ -290,13 +298,25 @@ def _figures_module() -> Any:
 _KEEP_FIGURES: ContextVar[bool] = ContextVar("keep_figures", default=True)
 
 
-def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False) -> Figure:
+def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False, raster: bool = False) -> Figure:
     # An <img> with a data: URI, not inline <svg>: nothing in the picture can become live markup in
     # the page, and the CSP's img-src data: allows exactly this.
     figures = _figures_module()
-    svg = figures.figure_to_data_uri(fig, "svg")
-    return Figure(name=name, caption=caption, alt=alt, svg=svg, figure=fig if _KEEP_FIGURES.get() else None,
-                  wide=wide)
+    if raster:
+        src = figures.figure_to_data_uri(fig, "png", dpi=RASTER_DPI)
+    else:
+        src = figures.figure_to_data_uri(fig, "svg")
+    kept = fig if _KEEP_FIGURES.get() else None
+    if kept is None:
+        # Free the figure's memory now (not at the next garbage collection): a 100-sample report
+        # draws hundreds of figures.
+        fig.clear()
+    return Figure(name=name, caption=caption, alt=alt, src=src, figure=kept, wide=wide)
+
+
+def _raster_figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False) -> Figure:
+    """A per-sample figure as PNG (see :data:`RASTER_DPI`)."""
+    return _figure(name, caption, alt, fig, wide=wide, raster=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,7 +563,7 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
         spans=spans, legend=legend, unread=unread if unread.strip() else ""))
 
     picture = sample.get("picture")
-    blocks.append(_figure(
+    blocks.append(_raster_figure(
         f"{sid}_image_ig",
         "Where in the picture the model found evidence: red areas pushed toward spam, blue toward ham.",
         f"Picture of e-mail row {row} with its Integrated Gradients heatmap on top.",
@@ -551,14 +571,14 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
                                      title="Integrated Gradients")))
     image_rollout = (sample["attention"].get("image") or {}).get("rollout")
     if image_rollout:
-        blocks.append(_figure(
+        blocks.append(_raster_figure(
             f"{sid}_image_rollout",
             "Where the picture encoder looked: brighter areas received more attention (attention does not say "
             "which way they pushed).",
             f"Picture of e-mail row {row} with its attention rollout on top.",
             figures.image_overlay_figure(picture, image_rollout, signed=False, title="Attention rollout")))
 
-    blocks.append(_figure(
+    blocks.append(_raster_figure(
         f"{sid}_modality",
         "How much of this decision came from the text and how much from the picture, by each of three methods.",
         "Bar chart of the text and image contributions from Integrated Gradients, Shapley values and attention.",
@@ -586,7 +606,7 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
         str(results["methods"].get("integrated_gradients", {}).get("image_baseline")), "the baseline")
     convergence = figures.ig_convergence_figure(ig)
     if convergence is not None:
-        blocks.append(_figure(
+        blocks.append(_raster_figure(
             f"{sid}_ig_convergence",
             f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
             f"e-mail; the word and picture scores "
@@ -627,7 +647,7 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
     if layer is None or layer == stored_layer:
         if selected.get("matrix"):
             head_text = "the mean of all heads" if stored_head in (None, "mean") else f"head {stored_head}"
-            blocks.append(_figure(
+            blocks.append(_raster_figure(
                 f"{sid}_attention",
                 f"Which words each word attends to in text layer {stored_layer} ({counting}; {head_text}); "
                 f"brighter cells mean more attention.",
@@ -635,7 +655,7 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
                 figures.attention_heatmap_figure(tokens, selected["matrix"],
                                                  title=f"Layer {stored_layer}, {head_text}")))
     else:
-        blocks.append(_figure(
+        blocks.append(_raster_figure(
             f"{sid}_attention",
             f"How much the [CLS] summary position attends to each word in text layer {layer} ({counting}; mean "
             f"of all heads).",
@@ -644,7 +664,7 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
                                                                         f"mean of heads")))
     rollout = text_attention.get("rollout")
     if rollout:
-        blocks.append(_figure(
+        blocks.append(_raster_figure(
             f"{sid}_text_rollout",
             "Attention rollout: how much each word feeds the model's summary after all text layers (attention "
             "shows where the model looked, not which way a word pushed).",
@@ -765,7 +785,8 @@ def _reproducibility(results: dict[str, Any]) -> Section:
 
 
 def build_document(results: dict[str, Any], *, attention_layer: int | None = None,
-                   attention_head: int | None = None, keep_figures: bool = True) -> Report:
+                   attention_head: int | None = None, keep_figures: bool = True,
+                   workers: int | None = None) -> Report:
     """Build the report's view model from a (validated) results dict.
 
     Args:
@@ -775,6 +796,9 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         attention_head: head for the heatmap; only the head stored in results.json can be shown.
         keep_figures: keep each matplotlib Figure on its :class:`Figure` block (needed by
             :func:`reportgen.assets.export_assets`); False frees them once serialised.
+        workers: processes that draw the per-sample figures; ``None`` = one per available CPU
+            when there are at least :data:`PARALLEL_MIN_SAMPLES` samples and figures need not be
+            kept, else 1 (this process). The document is the same whatever the number.
 
     Returns:
         The :class:`Report`, sections in reading order: summary, aggregate, samples, methods,
@@ -785,22 +809,88 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
     """
     token = _KEEP_FIGURES.set(keep_figures)
     try:
-        return _build(results, attention_layer, attention_head)
+        return _build(results, attention_layer, attention_head, workers)
     finally:
         _KEEP_FIGURES.reset(token)
 
 
-def _build(results: dict[str, Any], attention_layer: int | None, attention_head: int | None) -> Report:
+#: Fewer samples than this are drawn in this process: starting worker processes would cost more.
+PARALLEL_MIN_SAMPLES = 6
+#: Most worker processes used (each holds its own matplotlib, ~100 MB).
+MAX_WORKERS = 8
+
+
+def _available_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _worker_count(n_samples: int, workers: int | None) -> int:
+    if workers is not None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        return min(workers, max(1, n_samples))
+    # Figures handed back across processes would have to be pickled: asset export draws in-process.
+    if n_samples < PARALLEL_MIN_SAMPLES or _KEEP_FIGURES.get():
+        return 1
+    return max(1, min(_available_cpus(), MAX_WORKERS, n_samples))
+
+
+def _sample_job(job: tuple[Any, ...]) -> SampleSection:
+    """One sample's section, in a worker process (figures are never kept there)."""
+    methods, index, sample, share, attention_layer, attention_head = job
+    token = _KEEP_FIGURES.set(False)
+    try:
+        return _sample({"methods": methods}, index, sample, share, attention_layer, attention_head)
+    finally:
+        _KEEP_FIGURES.reset(token)
+
+
+@contextmanager
+def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], attention_layer: int | None,
+             attention_head: int | None, workers: int | None) -> Iterator[Callable[[], list[SampleSection]]]:
+    """Start drawing every sample's section; the context yields a function that returns them in order.
+
+    Matplotlib drawing is single-threaded Python, so the per-sample figures (the bulk of a large
+    report's render time) only use more than one core from separate processes. While the workers
+    draw, the caller builds the aggregate section in this process.
+    """
+    raw = results["samples"]
+    count = _worker_count(len(raw), workers)
+    if count <= 1:
+        yield lambda: [_sample(results, i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
+        return
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork starts workers at once and shares the imported modules; but a process that has loaded
+    # torch (reportgen run/demo) may hold OpenMP threads and locks that a forked child must not
+    # inherit, so it gets fresh (spawned) workers instead. Workers only use numpy and matplotlib.
+    method = "fork" if sys.platform.startswith("linux") and "torch" not in sys.modules else "spawn"
+    # Only what _sample reads goes to the workers.
+    jobs = [(results["methods"], i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
+    chunk = max(1, math.ceil(len(jobs) / (4 * count)))
+    with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method)) as pool:
+        # map submits every job now and returns results in input order: the document does not
+        # depend on which worker finished first.
+        pending = pool.map(_sample_job, jobs, chunksize=chunk)
+        yield lambda: list(pending)
+
+
+def _build(results: dict[str, Any], attention_layer: int | None, attention_head: int | None,
+           workers: int | None) -> Report:
     shares = [_shares(s["modality"]) for s in results["samples"]]
-    samples = [_sample(results, i, s, shares[i], attention_layer, attention_head)
-               for i, s in enumerate(results["samples"])]
+    with _samples(results, shares, attention_layer, attention_head, workers) as collect:
+        summary, aggregate = _summary(results, shares), _aggregate(results, shares)
+        samples = collect()
     model = results["model"]
     report = Report(
         title="Spam detector explanation report",
         subtitle=f"{model['path']} on {results['dataset']['csv']}",
         created=results["generator"].get("created"),
-        sections=[_summary(results, shares), _aggregate(results, shares), _samples_section(samples),
-                  _methods(results), _reproducibility(results)],
+        sections=[summary, aggregate, _samples_section(samples), _methods(results), _reproducibility(results)],
         samples=samples,
     )
     return report
