@@ -137,6 +137,40 @@ def _figure(height_cm: float, width_cm: float = COLUMN_WIDTH_IN / CM) -> Figure:
     return Figure(figsize=(width_cm * CM, height_cm * CM), dpi=100, layout="constrained")
 
 
+def _fixed_figure(height_cm: float, width_cm: float = COLUMN_WIDTH_IN / CM) -> Figure:
+    """A figure without a layout engine: the caller places its axes (see :func:`_place`).
+
+    Constrained layout measures every text extent twice per draw, about a third of the drawing
+    time of the tick-label-heavy per-sample figures, of which a report has hundreds; their layout
+    is simple enough to compute from font sizes instead.
+    """
+    return Figure(figsize=(width_cm * CM, height_cm * CM), dpi=100, layout="none")
+
+
+def _place(fig: Figure, left_cm: float, bottom_cm: float, width_cm: float, height_cm: float) -> list[float]:
+    """An axes rectangle given in centimetres, as the figure fractions ``add_axes`` takes."""
+    fig_w, fig_h = (fig.get_size_inches() / CM).tolist()
+    return [left_cm / fig_w, bottom_cm / fig_h, width_cm / fig_w, height_cm / fig_h]
+
+
+def _char_em(ch: str) -> float:
+    if ord(ch) >= 0x1100:  # CJK and other wide glyphs (or the missing-glyph box)
+        return 1.0
+    if ch.isupper() or ch in "#%&@MWmw…":
+        return 0.85
+    return 0.6
+
+
+def _text_cm(labels: Sequence[str], size_pt: float) -> float:
+    """A slight over-estimate of the widest label's length in cm at ``size_pt`` (DejaVu Sans).
+
+    Measuring the rendered text is exactly the cost a fixed layout avoids; DejaVu Sans lower-case
+    glyphs are ~0.55 em wide, capitals and a few symbols up to ~0.85 em, wide (CJK) ones 1 em.
+    """
+    widest = max((sum(_char_em(ch) for ch in label) for label in labels), default=0.0)
+    return widest * size_pt / 72 * 2.54
+
+
 def _plain(text: Any, limit: int | None = None) -> str:
     """Data text as a literal label: escape ``$`` (no mathtext), shorten to ``limit`` characters."""
     text = str(text)
@@ -566,23 +600,16 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     if scores.ndim != 2 or scores.size == 0:
         raise ResultsError(f"image scores must be a non-empty 2-D grid, got shape {scores.shape}")
     picture = decode_picture(picture_data_uri) if picture_data_uri else None
-    fig = _figure(7.0 if picture is not None else 7.5, width_cm=16.0 if picture is not None else 9.5)
-    if title:
-        fig.suptitle(_plain(title))
     if picture is not None:
-        ax_pic, ax = fig.subplots(1, 2)
-        ax_pic.imshow(picture, interpolation="nearest")
-        ax_pic.set_title("picture the model saw")
-        ax_pic.set_axis_off()
         height, width = picture.shape[:2]
     else:
-        ax = fig.add_subplot()
         height, width = scores.shape[0] * 16, scores.shape[1] * 16
     if signed:
         limit = symmetric_limit(scores)
         norm = Normalize(vmin=-limit, vmax=limit)
         cmap = matplotlib.colormaps[DIVERGING_CMAP]
         label = "attribution (+ spam, − ham)"
+        flat = False
     else:
         # Rollout maps are often nearly flat (every patch ≈ 1/N): a 0-based scale would paint the
         # whole picture one colour. The scale spans the map's own range, stated on the colour bar.
@@ -592,6 +619,33 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
         norm = Normalize(vmin=0.0, vmax=high if high > 0 else 1.0) if flat else Normalize(vmin=low, vmax=high)
         cmap = matplotlib.colormaps[SEQUENTIAL_CMAP]
         label = "attention (share)" if flat else "attention (share; scale = this map's range)"
+    overlay_title = "overlay" + ("" if picture is not None else " (picture not stored in results)")
+    if not signed and flat:
+        overlay_title += f"\n(uniform: every patch {high:.3g})"
+
+    # Fixed layout (cm): figure title, axes titles, then one or two panels of the picture's aspect
+    # side by side and the colour bar with its tick labels and label on the right.
+    panels = 2 if picture is not None else 1
+    top = (0.55 if title else 0.1) + 0.5 + 0.4 * overlay_title.count("\n")
+    bottom, gap, bar_gap, bar_width, bar_labels = 0.15, 0.6, 0.3, 0.35, 1.7
+    fig_width = 16.0 if picture is not None else 9.5
+    panel_h = (7.0 if picture is not None else 7.5) - top - bottom
+    panel_w = panel_h * width / height
+    room = fig_width - 0.2 - (panels - 1) * gap - bar_gap - bar_width - bar_labels
+    if panels * panel_w > room:  # a wide picture: fit the width, lower the figure
+        panel_w = room / panels
+        panel_h = panel_w * height / width
+    fig = _fixed_figure(top + panel_h + bottom, width_cm=fig_width)
+    x = 0.1 + (room - panels * panel_w) / 2  # centred in the column
+    if title:
+        fig.suptitle(_plain(title), y=1 - 0.1 / (top + panel_h + bottom))
+    if picture is not None:
+        ax_pic = fig.add_axes(_place(fig, x, bottom, panel_w, panel_h))
+        ax_pic.imshow(picture, interpolation="nearest")
+        ax_pic.set_title("picture the model saw")
+        ax_pic.set_axis_off()
+        x += panel_w + gap
+    ax = fig.add_axes(_place(fig, x, bottom, panel_w, panel_h))
     upsampled = _upsample(np.nan_to_num(scores), height, width, interpolation)
     rgba = cmap(norm(upsampled))
     if signed:
@@ -610,14 +664,12 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     ax.imshow(rgba, interpolation="nearest", extent=(-0.5, width - 0.5, height - 0.5, -0.5))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
-    overlay_title = "overlay" + ("" if picture is not None else " (picture not stored in results)")
-    if not signed and flat:
-        overlay_title += f"\n(uniform: every patch {high:.3g})"
     ax.set_title(overlay_title)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(False)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label, shrink=0.9)
+    cax = fig.add_axes(_place(fig, x + panel_w + bar_gap, bottom + 0.05 * panel_h, bar_width, 0.9 * panel_h))
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, label=label)
     return fig
 
 
@@ -648,19 +700,26 @@ def attention_heatmap_figure(tokens: Sequence[str], matrix: Sequence[Sequence[fl
     title = title or "Text attention"
     if total > n:
         title = f"{title} (first {n} of {total} tokens)"
-    fig = _figure(min(16.5, 5.0 + 0.23 * n), width_cm=16.0)
-    ax = fig.add_subplot()
-    image = ax.imshow(shown, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=max(1e-9, float(np.nanmax(shown)) if n else 1.0),
-                      interpolation="nearest", aspect="equal")
     labels = [_plain(t, limit=14) for t in tokens[:n]]
     size = 7 if n <= 24 else 5.5
+    # Fixed layout: tick labels (+ tick and padding) and the axis label on the left and at the
+    # bottom, the title on top, the colour bar and its label on the right; the square heatmap gets
+    # the rest.
+    left = bottom = _text_cm(labels, size) + 0.25 + 0.55
+    top, right = 0.8, 2.3
+    side = max(1.0, min(16.0 - left - right, min(16.5, 5.0 + 0.23 * n) - top - bottom))
+    fig = _fixed_figure(top + side + bottom, width_cm=16.0)
+    ax = fig.add_axes(_place(fig, left, bottom, side, side))
+    image = ax.imshow(shown, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=max(1e-9, float(np.nanmax(shown)) if n else 1.0),
+                      interpolation="nearest", aspect="equal")
     ax.set_xticks(range(n), labels=labels, rotation=90, fontsize=size)
     ax.set_yticks(range(n), labels=labels, fontsize=size)
     ax.set_xlabel("attended token (key)")
     ax.set_ylabel("attending token (query)")
     ax.set_title(_plain(title))
     ax.spines[:].set_visible(False)
-    fig.colorbar(image, ax=ax, label="attention weight", shrink=0.8)
+    cax = fig.add_axes(_place(fig, left + side + 0.4, bottom + 0.1 * side, 0.35, 0.8 * side))
+    fig.colorbar(image, cax=cax, label="attention weight")
     return fig
 
 
@@ -690,17 +749,24 @@ def text_rollout_figure(tokens: Sequence[str], scores: Sequence[float], max_toke
     title = title or "Attention rollout from [CLS]"
     if total > n:
         title += f" (first {n} of {total} tokens)"
-    fig = _figure(6.5)
-    ax = fig.add_subplot()
+    labels = [_plain(t, limit=14) for t in tokens]
+    size = 7 if n <= 32 else 5.5
+    # Fixed layout: y tick labels (up to ~6 characters) and the axis label on the left, the rotated
+    # token labels and the axis label at the bottom, the title on top; the bars keep >= 3.5 cm.
+    left, top, right = 1.8, 0.7, 0.3
+    bottom = _text_cm(labels, size) + 0.25 + 0.55
+    height = max(6.5, top + bottom + 3.5)
+    fig = _fixed_figure(height)
+    width = fig.get_size_inches()[0] / CM
+    ax = fig.add_axes(_place(fig, left, bottom, width - left - right, height - top - bottom))
     ax.set_title(_plain(title))
     if n == 0:
         _empty_note(ax, "no tokens")
         return fig
-    top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
-    norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+    peak = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    norm = Normalize(vmin=0.0, vmax=peak if peak > 0 else 1.0)
     ax.bar(np.arange(n), values, 0.8, color=matplotlib.colormaps[SEQUENTIAL_CMAP](norm(values)))
-    ax.set_xticks(range(n), labels=[_plain(t, limit=14) for t in tokens], rotation=90,
-                  fontsize=7 if n <= 32 else 5.5)
+    ax.set_xticks(range(n), labels=labels, rotation=90, fontsize=size)
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylabel("rollout weight")
     if start:
