@@ -475,8 +475,15 @@ def modality_split_figure(modality: Mapping[str, Any]) -> Figure:
         A figure with one axes per estimator present in ``modality``.
     """
     present = [e for e in ESTIMATORS if e in modality]
-    fig = _figure(5.5)
-    axes = fig.subplots(1, max(1, len(present)), squeeze=False)[0]
+    fig = _fixed_figure(5.5)
+    # Fixed layout (cm): each axes has its y tick labels and unit label (~1.5 cm) on its left, a
+    # two-line title on top and the "text"/"image" labels below.
+    count = max(1, len(present))
+    left, right, top, bottom, gap = 1.5, 0.2, 1.05, 0.55, 1.7
+    axes_w = (16.0 - left - right - (count - 1) * gap) / count
+    axes = fig.subplots(1, count, squeeze=False, gridspec_kw={
+        "left": left / 16.0, "right": 1 - right / 16.0, "top": 1 - top / 5.5, "bottom": bottom / 5.5,
+        "wspace": gap / axes_w})[0]
     for ax, estimator in zip(axes, present):
         entry = modality[estimator]
         values = [float(entry["text"]), float(entry["image"])]
@@ -795,8 +802,9 @@ def ig_convergence_figure(integrated_gradients: Mapping[str, Any]) -> Figure | N
         return None
     flagged = bool(ig.get("flagged", False))
     colour = WARNING_COLOUR if flagged else NEUTRAL_COLOUR
-    fig = _figure(7.0)
-    ax = fig.add_subplot()
+    # Fixed layout (cm): tick and axis labels, and below them a three-row legend; title on top.
+    fig = _fixed_figure(7.0)
+    ax = fig.add_axes(_place(fig, 1.5, 2.45, 16.0 - 1.5 - 0.3, 7.0 - 2.45 - 0.7))
     order = np.argsort(np.asarray(alphas, dtype=float))
     a = np.asarray(alphas, dtype=float)[order]
     f = np.asarray(values, dtype=float)[order]
@@ -809,7 +817,7 @@ def ig_convergence_figure(integrated_gradients: Mapping[str, Any]) -> Figure | N
     gap = f"completeness gap δ = {float(ig['delta']):+.3g}"
     if relative is not None:
         gap += f" ({100 * float(relative):.1f} % of |f(input) − f(baseline)|)"
-    # The gap and the quadrature go in the legend, which constrained layout keeps off the curve.
+    # The gap and the quadrature go in the legend, below the axes and so off the curve.
     ax.plot([], [], linestyle="none", label=gap)
     ax.plot([], [], linestyle="none", label=f"{int(ig['n_steps'])} steps, {_plain(ig['method'])}")
     ax.set_xlim(0, 1)
@@ -817,8 +825,8 @@ def ig_convergence_figure(integrated_gradients: Mapping[str, Any]) -> Figure | N
     ax.set_ylabel("spam log-odds f")
     ax.set_title(("⚠ IG did not converge: " if flagged else "") + "Integrated-gradients path",
                  color=colour if flagged else "black")
-    legend = fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=2,
-                        fontsize=6.5)
+    legend = fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="lower center", ncols=2,
+                        fontsize=6.5, bbox_to_anchor=(0.5, 0.0))
     if flagged:
         legend.get_texts()[-2].set_color(WARNING_COLOUR)
     return fig
