@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -847,6 +848,32 @@ def _sample_job(job: tuple[Any, ...]) -> SampleSection:
         _KEEP_FIGURES.reset(token)
 
 
+def _start_method() -> str | None:
+    """How to start worker processes here, or ``None`` to draw in this process.
+
+    fork starts workers at once with every module already imported. But a process that has loaded
+    torch (``reportgen run``/``demo``) runs OpenMP and other threads whose locks a forked child
+    would inherit, so it gets fresh (spawned) workers. A spawned worker first re-imports the
+    main script; that is only safe when the script guards its work with ``if __name__ ==
+    "__main__"`` (console scripts and ``python -m`` do), so an unguarded script draws serially.
+    """
+    import sys
+
+    if sys.platform.startswith("linux") and "torch" not in sys.modules:
+        return "fork"
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if path is None or (spec is not None and spec.name.endswith("__main__")):
+        return "spawn"  # interactive session or `python -m package`: nothing is re-run
+    try:
+        source = open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    guarded = re.search(r"""if\s+__name__\s*==\s*['"]__main__['"]""", source)
+    return "spawn" if guarded else None
+
+
 @contextmanager
 def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], attention_layer: int | None,
              attention_head: int | None, workers: int | None) -> Iterator[Callable[[], list[SampleSection]]]:
@@ -858,17 +885,13 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
     """
     raw = results["samples"]
     count = _worker_count(len(raw), workers)
-    if count <= 1:
+    method = _start_method() if count > 1 else None
+    if method is None:
         yield lambda: [_sample(results, i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
         return
     import multiprocessing
-    import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork starts workers at once and shares the imported modules; but a process that has loaded
-    # torch (reportgen run/demo) may hold OpenMP threads and locks that a forked child must not
-    # inherit, so it gets fresh (spawned) workers instead. Workers only use numpy and matplotlib.
-    method = "fork" if sys.platform.startswith("linux") and "torch" not in sys.modules else "spawn"
     # Only what _sample reads goes to the workers.
     jobs = [(results["methods"], i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
     chunk = max(1, math.ceil(len(jobs) / (4 * count)))
