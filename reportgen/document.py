@@ -76,6 +76,9 @@ class Figure:
     src: str = ""  # a data:image/svg+xml;base64 or data:image/png;base64 URI
     figure: Any = field(default=None, repr=False, compare=False)
     wide: bool = False
+    #: display width in CSS pixels for a PNG (its drawn size, 96 px per inch), so that it shows at
+    #: the size it was laid out for like the SVGs do (``None`` for SVG: it carries its own size)
+    width_px: int | None = None
 
 
 @dataclass
@@ -303,8 +306,10 @@ def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False, 
     # An <img> with a data: URI, not inline <svg>: nothing in the picture can become live markup in
     # the page, and the CSP's img-src data: allows exactly this.
     figures = _figures_module()
+    width_px = None
     if raster:
         src = figures.figure_to_data_uri(fig, "png", dpi=RASTER_DPI)
+        width_px = round(float(fig.get_size_inches()[0]) * 96)
     else:
         src = figures.figure_to_data_uri(fig, "svg")
     kept = fig if _KEEP_FIGURES.get() else None
@@ -312,7 +317,7 @@ def _figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False, 
         # Free the figure's memory now (not at the next garbage collection): a 100-sample report
         # draws hundreds of figures.
         fig.clear()
-    return Figure(name=name, caption=caption, alt=alt, src=src, figure=kept, wide=wide)
+    return Figure(name=name, caption=caption, alt=alt, src=src, figure=kept, wide=wide, width_px=width_px)
 
 
 def _raster_figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = False) -> Figure:
