@@ -904,7 +904,12 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
         # map submits every job now and returns results in input order: the document does not
         # depend on which worker finished first.
         pending = pool.map(_sample_job, jobs, chunksize=chunk)
-        yield lambda: list(pending)
+        try:
+            yield lambda: list(pending)
+        except BaseException:
+            # An error (or Ctrl-C) in this process: do not wait for the remaining figures.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _build(results: dict[str, Any], attention_layer: int | None, attention_head: int | None,
