@@ -368,3 +368,41 @@ def test_users_savefig_settings_do_not_change_the_output(results: dict, monkeypa
                        "figure.dpi": 300}.items():
         monkeypatch.setitem(matplotlib.rcParams, key, value)
     assert F.figure_to_svg(F.roc_figure(results["metrics"])) == expected
+
+
+# ------------------------------------------------------------------------------ fixed layouts
+
+
+def _outside(fig: Figure) -> list[float]:
+    """How far (inches) the drawn content reaches past each figure edge (left, bottom, right, top)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    box = fig.get_tightbbox(renderer)  # visible artists only, in inches
+    width, height = fig.get_size_inches()
+    return [round(max(0.0, v), 3) for v in (-box.x0, -box.y0, box.x1 - width, box.y1 - height)]
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_per_sample_figures_without_layout_engine_keep_every_label_inside(sample: dict) -> None:
+    # The per-sample figures place their axes from font sizes (no constrained layout: it was a third
+    # of a large report's drawing time); long, capitalised and wide (CJK) tokens must still fit.
+    tokens = ["[CLS]", "WWWWWWWWWWWWWWWWWW", "恭喜您中奖了请点击链接领取免费", "##mmmmmmmmmmmmm", "ok", "[SEP]"] * 9
+    n = len(tokens)
+    matrix = np.full((n, n), 1.0 / n).tolist()
+    rollout = np.linspace(0.0, 0.05, n).tolist()
+    figures = {
+        "attention": F.attention_heatmap_figure(tokens, matrix, title="Layer 11, the mean of all heads"),
+        "attention_short": F.attention_heatmap_figure(tokens[:6], [r[:6] for r in matrix[:6]]),
+        "rollout": F.text_rollout_figure(tokens, rollout),
+        "overlay": F.image_overlay_figure(sample["picture"], sample["image_scores"], title="Integrated Gradients"),
+        "overlay_flat": F.image_overlay_figure(sample["picture"], np.full((4, 4), 1 / 16).tolist(), signed=False,
+                                               title="Attention rollout"),
+        "overlay_alone": F.image_overlay_figure(None, sample["image_scores"], title="Integrated Gradients"),
+        "modality": F.modality_split_figure(sample["modality"]),
+        "convergence": F.ig_convergence_figure({**sample["integrated_gradients"], "flagged": True}),
+    }
+    for name, fig in figures.items():
+        assert fig.get_layout_engine() is None, name
+        assert _outside(fig) == [0.0, 0.0, 0.0, 0.0], name  # nothing cut off at any edge
