@@ -899,7 +899,9 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
 
     # Only what _sample reads goes to the workers.
     jobs = [(results["methods"], i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
-    chunk = max(1, math.ceil(len(jobs) / (4 * count)))
+    # Small chunks: a worker that falls behind (this process also draws the aggregate charts) leaves
+    # little work for the other to wait on at the end.
+    chunk = max(1, len(jobs) // (16 * count))
     with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method)) as pool:
         # map submits every job now and returns results in input order: the document does not
         # depend on which worker finished first.
