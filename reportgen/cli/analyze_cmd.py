@@ -8,7 +8,6 @@ temporary folder next to ``--out`` and moved in only when every step succeeded.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,11 +16,9 @@ from typing import Any
 import click
 
 # _apply stacks a list of click options into one decorator (shared with the model/data options).
-from reportgen.cli.options import _apply, data_options, model_options
+from reportgen.cli.options import _apply, command_line, data_options, format_list, model_options
 from reportgen.errors import ReportgenError
 
-#: Output formats of ``run``.
-FORMATS = ("json", "html", "pdf")
 #: Captum's integration methods for Integrated Gradients (as reportgen.attribution.IG_METHODS; literal
 #: here so that `--help` does not import torch).
 IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left", "riemann_right")
@@ -64,16 +61,6 @@ def _head(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
     if head < 0:
         raise click.BadParameter(f"{value!r}: head numbers start at 0")
     return head
-
-
-def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    names = [p.strip().lower() for p in value.split(",") if p.strip()]
-    unknown = [n for n in names if n not in FORMATS]
-    if not names or unknown:
-        raise click.BadParameter(
-            f"{(unknown or [value])[0]!r} is not a format; give a comma list of {', '.join(FORMATS)}"
-        )
-    return tuple(dict.fromkeys(names))
 
 
 #: Decorator adding the analysis options shared by ``analyze`` and ``run`` (selection, explanation, output).
@@ -148,36 +135,6 @@ analysis_options = _apply(
                      help="Show progress bars on stderr."),
     ]
 )
-
-
-def command_line(ctx: click.Context) -> str:
-    """The command as the user could retype it: the options they gave, in definition order.
-
-    Built from the parsed parameters (not ``sys.argv``) so it is the same under any launcher.
-    """
-    from click.core import ParameterSource
-
-    # Not ctx.command_path: under `python -m reportgen` that starts with the interpreter's name.
-    words = ["reportgen", str(ctx.info_name)]
-    for param in ctx.command.params:
-        if not isinstance(param, click.Option) or param.name is None:
-            continue
-        source = ctx.get_parameter_source(param.name)
-        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
-            continue
-        value = ctx.params.get(param.name)
-        if param.is_flag:
-            if param.secondary_opts and not value:
-                words.append(param.secondary_opts[0])
-            elif value:
-                words.append(param.opts[0])
-            continue
-        if value is None:
-            continue
-        if isinstance(value, (list, tuple)):
-            value = ",".join(str(v) for v in value)
-        words += [param.opts[0], str(value)]
-    return shlex.join(words)
 
 
 def _analyze(ctx: click.Context, options: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -261,7 +218,7 @@ def analyze_command(ctx: click.Context, **options: Any) -> None:
 @data_options
 @analysis_options
 @click.option(
-    "--format", "formats", default="json,html,pdf", show_default=True, callback=_formats, metavar="LIST",
+    "--format", "formats", default="json,html,pdf", show_default=True, callback=format_list, metavar="LIST",
     help="Comma list of outputs: json (results.json), html (report.html), pdf (report.pdf).",
 )
 @click.option(

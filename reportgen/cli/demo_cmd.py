@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.analyze_cmd import FORMATS, _formats
+from reportgen.cli.options import command_line, format_list
 
 
 @click.command("demo")
@@ -20,7 +20,7 @@ from reportgen.cli.analyze_cmd import FORMATS, _formats
 @click.option("--samples", "per_kind", type=click.IntRange(min=1, max=20), default=3, show_default=True,
               metavar="N",
               help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham.")
-@click.option("--format", "formats", default=",".join(FORMATS), show_default=True, callback=_formats,
+@click.option("--format", "formats", default="json,html,pdf", show_default=True, callback=format_list,
               metavar="LIST", help="Comma list of outputs: json, html, pdf.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")
@@ -37,7 +37,6 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
     the picture or both, and ham incl. newsletters with banners), then analyse them with the shipped
     demo MMTD through the same loaders as your own data, and write the report.
     """
-    from reportgen.cli.analyze_cmd import command_line
     from reportgen.cli.options import resolve_device
     from reportgen.demo.pipeline import run_demo
 

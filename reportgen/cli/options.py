@@ -7,6 +7,7 @@ should not cost a model load) and then loads checkpoint, tokenizer and picture p
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -231,3 +232,43 @@ def _given_explicitly(name: str) -> bool:
         return False
     source = ctx.get_parameter_source(name)
     return source is not None and source not in (click.core.ParameterSource.DEFAULT, click.core.ParameterSource.DEFAULT_MAP)
+
+
+def format_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """Click callback for ``--format``: a comma list of ``json``, ``html``, ``pdf`` (deduplicated)."""
+    from reportgen.render import parse_formats
+
+    try:
+        return parse_formats(value)
+    except ReportgenError as error:
+        raise click.BadParameter(error.message.removeprefix("--format: ")) from None
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as the user could retype it: the options they gave, in definition order.
+
+    Built from the parsed parameters (not ``sys.argv``) so it is the same under any launcher.
+    """
+    from click.core import ParameterSource
+
+    # Not ctx.command_path: under `python -m reportgen` that starts with the interpreter's name.
+    words = ["reportgen", str(ctx.info_name)]
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
+            continue
+        value = ctx.params.get(param.name)
+        if param.is_flag:
+            if param.secondary_opts and not value:
+                words.append(param.secondary_opts[0])
+            elif value:
+                words.append(param.opts[0])
+            continue
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        words += [param.opts[0], str(value)]
+    return shlex.join(words)
