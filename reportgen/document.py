@@ -19,7 +19,7 @@ from statistics import median
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT as IG_GAP_THRESHOLD
+from reportgen.aggregate import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
 from reportgen.aggregate import IMAGE_DOMINANT, TEXT_DOMINANT, text_share, verdict_label
 from reportgen.errors import ResultsError
 
@@ -549,14 +549,11 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
     blocks.append(Facts(facts, name=f"{sid}-facts"))
 
     warnings = []
-    relative = ig.get("relative_delta")
-    if relative is None:
-        span = abs(float(ig["f_input"]) - float(ig["f_baseline"]))
-        relative = abs(float(ig["delta"])) / span if span > 0 else 0.0
-    flagged = bool(ig.get("flagged", relative > IG_GAP_THRESHOLD))
+    relative = ig.get("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
+    flagged = bool(ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])))
     if flagged:
         warnings.append(f"Integrated Gradients did not converge well for this e-mail: the attributions miss "
-                        f"{100 * relative:.1f} % of the score change (more than {100 * IG_GAP_THRESHOLD:.0f} %). "
+                        f"{100 * relative:.1f} % of the score change (more than {100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). "
                         f"Treat its word and picture scores as approximate; more --ig-steps would help.")
 
     spans, legend, scale, unread = _word_spans(sample["words"], str(sample["text"]))
@@ -704,7 +701,9 @@ def _methods(results: dict[str, Any]) -> Section:
                   "straight path from a baseline input to the real one; the word and picture-patch scores add up "
                   "to the change in the spam score between the baseline and the e-mail. The gap that is left "
                   "(convergence delta) is reported per e-mail and flagged above "
-                  f"{100 * float(ig.get('relative_delta_limit', IG_GAP_THRESHOLD)):.0f} %."),
+                  f"{100 * float(ig.get('relative_delta_limit', IG_RELATIVE_DELTA_LIMIT)):.0f} % of that change "
+                  f"(gaps under {float(ig.get('absolute_delta_floor', IG_ABSOLUTE_DELTA_FLOOR))} log-odds excepted: "
+                  "they change no conclusion even when the e-mail scores like its baseline)."),
         Paragraph("Shapley values (two players: text and picture) are computed exactly from four model runs: both "
                   "inputs, text only, picture only and neither (the baselines replace the missing input). The two "
                   "values add up exactly to f(full) − f(none)."),
