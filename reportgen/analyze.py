@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any, Callable
 
@@ -26,7 +24,7 @@ from reportgen.aggregate import (
     methods_description, outcome, text_share,
 )
 from reportgen.errors import ReportgenError
-from reportgen.results import SCHEMA_VERSION
+from reportgen.results import SCHEMA_VERSION, timestamp
 from reportgen.sampling import SampleSelection, select_samples
 from reportgen.words import merge_wordpieces
 
@@ -124,20 +122,6 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _created(deterministic: bool) -> str | None:
-    """ISO creation time: SOURCE_DATE_EPOCH when set, else now; None when deterministic without it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None and epoch.strip():
-        try:
-            moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-        except ValueError:
-            raise ReportgenError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
-        return moment.isoformat().replace("+00:00", "Z")
-    if deterministic:
-        return None
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _packages() -> dict[str, str | None]:
@@ -292,7 +276,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     from reportgen.predict import predict
 
     # Checked first: a bad SOURCE_DATE_EPOCH should not cost a whole analysis.
-    created = _created(options.deterministic)
+    created = timestamp(options.deterministic)
     explain_options_class, explain_sample = _explainer()
     explain_kwargs: dict[str, Any] = {
         "ig_steps": options.ig_steps,

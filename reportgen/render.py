@@ -8,9 +8,7 @@ HTML in print mode (every sample expanded), with a URL fetcher that refuses ever
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from reportgen import __version__
 from reportgen.document import Report, build_document
 from reportgen.errors import ReportgenError
 from reportgen.resources import resource_dir
-from reportgen.results import SCHEMA_VERSION, dumps_results, validate_results, write_bytes_atomic
+from reportgen.results import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
 
 FORMATS = ("json", "html", "pdf")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
@@ -175,20 +173,6 @@ def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) ->
     return tuple(dict.fromkeys(items))
 
 
-def render_timestamp(deterministic: bool) -> str | None:
-    """When the report was rendered: SOURCE_DATE_EPOCH if set, else now, or ``None`` if deterministic."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            moment = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        except ValueError:
-            raise ReportgenError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if deterministic:
-        return None
-    return _dt.datetime.now(tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterable[str] = ("html", "pdf"), *,
                   deterministic: bool = False, export_assets: bool = False, attention_layer: int | None = None,
                   attention_head: int | None = None) -> dict[str, Path]:
@@ -219,7 +203,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
     wanted = parse_formats(formats, allow_empty=export_assets)
     validate_results(results)
     out_dir = Path(out_dir)
-    rendered = render_timestamp(deterministic)
+    rendered = timestamp(deterministic)
     outputs: dict[str, bytes] = {}
     if "json" in wanted:
         outputs["json"] = dumps_results(results).encode("utf-8")

@@ -37,6 +37,23 @@ def validate_results(results: dict[str, Any], source: str = "results") -> None:
         raise ResultsError(f"{source}: invalid at '{where}': {error.message[:200]}")
 
 
+def timestamp(deterministic: bool) -> str | None:
+    """ISO UTC time for a document: SOURCE_DATE_EPOCH when set, else now; None when deterministic without it."""
+    from datetime import datetime, timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        except ValueError:
+            raise ResultsError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
+    elif deterministic:
+        return None
+    else:
+        moment = datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays and tuples to plain JSON; refuse NaN/inf (not JSON)."""
     if isinstance(value, dict):
