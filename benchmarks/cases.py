@@ -172,8 +172,6 @@ def _full_size_preprocessor(tokenizer_dir: Path):
 
 def _forward_backward_floor(model, device: str, batch_size: int) -> float:
     """Seconds of one batched forward+backward of the spam log-odds w.r.t. the embeddings."""
-    import torch
-
     from reportgen.model import spam_log_odds
 
     batch = synthetic_batch(batch_size, device)

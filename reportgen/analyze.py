@@ -23,7 +23,6 @@ from reportgen.aggregate import (
     IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, ig_flagged, ig_relative_delta,
     methods_description, outcome, text_share,
 )
-from reportgen.errors import ReportgenError
 from reportgen.results import SCHEMA_VERSION, timestamp
 from reportgen.sampling import SampleSelection, select_samples
 from reportgen.words import merge_wordpieces
