@@ -20,8 +20,7 @@ import numpy as np
 
 from reportgen import __version__
 from reportgen.aggregate import (
-    IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, ig_flagged, ig_relative_delta,
-    methods_description, outcome, text_share,
+    IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome,
 )
 from reportgen.results import SCHEMA_VERSION, timestamp
 from reportgen.sampling import SampleSelection, select_samples
@@ -179,12 +178,6 @@ def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: st
     if len(token_scores) != len(tokens):
         # A contract break between attribution and analysis: a bug, not a user error.
         raise RuntimeError(f"row {prediction['row']}: {len(token_scores)} token scores for {len(tokens)} tokens")
-    ig = dict(explanation["integrated_gradients"])
-    ig.setdefault("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
-    ig.setdefault("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"]))
-    modality = {k: dict(v) for k, v in explanation["modality"].items()}
-    for name in ("ig", "shapley", "attention"):
-        modality[name].setdefault("text_share", text_share(modality[name]))
     label = prediction["label"]
     sample = {
         "row": prediction["row"],
@@ -201,13 +194,10 @@ def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: st
         "token_scores": token_scores,
         "words": merge_wordpieces(tokens, token_scores),
         "image_scores": explanation["image_scores"],
-        "integrated_gradients": ig,
+        "integrated_gradients": explanation["integrated_gradients"],
         "attention": explanation["attention"],
-        "modality": modality,
+        "modality": explanation["modality"],
     }
-    # Anything else explain_sample provides (e.g. extra diagnostics) is kept, never overwritten.
-    for key, value in explanation.items():
-        sample.setdefault(key, value)
     return sample
 
 
@@ -288,10 +278,9 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     # The white/black baselines are pixel values pushed through the processor's normalisation, which
     # differs when the user passes another --image-processor.
     processor = inputs.preprocessor.image_processor
-    fields = getattr(explain_options_class, "__dataclass_fields__", {})
     for name, attribute in (("pixel_mean", "image_mean"), ("pixel_std", "image_std")):
         value = getattr(processor, attribute, None)
-        if name in fields and value is not None:
+        if value is not None:
             explain_kwargs[name] = tuple(float(v) for v in (value if isinstance(value, (list, tuple)) else [value] * 3))
     explain_options = explain_options_class(**explain_kwargs)
     _seed_everything(options.seed)
@@ -299,7 +288,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     started = time.perf_counter()
     dataset = inputs.dataset
 
-    frame = predict(inputs.loaded.model, inputs.preprocessor, dataset, batch_size=int(getattr(inputs, "batch_size", 16)),
+    frame = predict(inputs.loaded.model, inputs.preprocessor, dataset, batch_size=inputs.batch_size,
                     device=inputs.device, progress=progress)
     predictions = _prediction_records(frame)
     timings["predict_s"] = time.perf_counter() - started

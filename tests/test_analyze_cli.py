@@ -41,6 +41,8 @@ class StandInExplainOptions:
     internal_batch_size: int | None = None
     attention_layer: int = -1
     attention_head: int | None = None
+    pixel_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
+    pixel_std: tuple[float, ...] = (0.5, 0.5, 0.5)
 
 
 def stand_in_explain_sample(model, encoded, special_ids, options):
@@ -61,16 +63,17 @@ def stand_in_explain_sample(model, encoded, special_ids, options):
         "token_scores": token_scores,
         "image_scores": image_scores,
         "integrated_gradients": {"n_steps": options.ig_steps, "method": options.ig_method,
-                                 "f_input": f_input, "f_baseline": 0.0, "delta": 0.0},
+                                 "f_input": f_input, "f_baseline": 0.0, "delta": 0.0, "relative_delta": 0.0,
+                                 "flagged": False},
         "attention": {
             "text": {"cls_rows": [[1.0 / n_real] * n_real], "rollout": [1.0 / n_real] * n_real},
             "image": {"cls_to_patches": image_scores, "rollout": image_scores},
             "fusion": {"text": 0.6, "image": 0.4},
         },
         "modality": {
-            "ig": {"text": text_sum, "image": image_sum},
-            "shapley": {"text": text_sum, "image": image_sum, "f_full": f_input, "f_none": 0.0},
-            "attention": {"text": 0.6, "image": 0.4},
+            "ig": {"text": text_sum, "image": image_sum, "text_share": 0.7},
+            "shapley": {"text": text_sum, "image": image_sum, "text_share": 0.7, "f_full": f_input, "f_none": 0.0},
+            "attention": {"text": 0.6, "image": 0.4, "text_share": 0.6},
             "agreement": {"agree": True},
         },
     }
