@@ -466,6 +466,18 @@ def encoder_states(model: MMTD, inputs: Mapping[str, torch.Tensor]) -> tuple[tor
     return text.last_hidden_state, image
 
 
+def shapley_modality(
+    model: MMTD, inputs: Mapping[str, torch.Tensor], baseline: Mapping[str, torch.Tensor]
+) -> dict[str, Any]:
+    """Exact two-player Shapley values of text and image for one prepared sample and its baseline.
+
+    The encoders run once on ``[input, baseline]``; :func:`reportgen.modality.shapley_from_hidden`
+    recombines their states into the four coalitions. (:func:`explain_sample` gets the same states
+    from its eager attention pass instead.)
+    """
+    return shapley_from_hidden(model, *encoder_states(model, _stack(inputs, baseline)))
+
+
 def fusion_integrated_gradients(
     model: MMTD,
     encoded: Mapping[str, torch.Tensor],
@@ -601,7 +613,7 @@ def explain_sample(
             model, text_out, image_out, both["attention_mask"], both["pixel_values"].shape[-2:], options, index=0
         )
         shapley = shapley_from_hidden(model, text_out.last_hidden_state, image_out.hidden_states[-1])
-    modality = modality_contributions(model, inputs, baseline, ig, attention["fusion"], shapley=shapley)
+    modality = modality_contributions(ig, attention["fusion"], shapley)
     return {
         "token_scores": token_scores,
         "image_scores": image_scores,

@@ -3,7 +3,7 @@
 * **IG split** — the signed sums of the joint Integrated Gradients attributions per modality
   (:func:`ig_modality_split`). They add up to ``f(input) - f(baseline)`` up to the convergence
   delta, so each is a contribution to the spam log-odds.
-* **Shapley** — the exact two-player Shapley values of "text" and "image" (:func:`shapley_modality`)
+* **Shapley** — the exact two-player Shapley values of "text" and "image" (:func:`shapley_from_hidden`)
   from four forward passes, a missing modality being replaced by its IG baseline:
   ``φ_text = ½[(f(T, I₀) − f(T₀, I₀)) + (f(T, I) − f(T₀, I))]`` and likewise for the image, so
   ``φ_text + φ_image == f(T, I) − f(T₀, I₀)`` exactly (efficiency).
@@ -83,33 +83,6 @@ def shapley_from_hidden(model: MMTD, text_hidden: torch.Tensor, image_hidden: to
     }
 
 
-def shapley_modality(
-    model: MMTD, inputs: Mapping[str, torch.Tensor], baseline: Mapping[str, torch.Tensor]
-) -> dict[str, Any]:
-    """Estimator (b): exact two-player Shapley values of text and image for one sample.
-
-    Args:
-        model: the MMTD.
-        inputs: one prepared sample (:func:`reportgen.attribution.prepare_inputs`).
-        baseline: its baseline (:func:`reportgen.attribution.baseline_inputs`).
-
-    Returns:
-        ``text`` (φ_text), ``image`` (φ_image), ``text_share``, ``f_full``, ``f_none``,
-        ``f_text_only``, ``f_image_only`` with ``text + image == f_full - f_none``.
-    """
-    both = {k: torch.cat([inputs[k], baseline[k]], dim=0) for k in ("input_ids", "token_type_ids",
-                                                                      "attention_mask", "pixel_values")}
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            text = model.encode_text(both["input_ids"], both["token_type_ids"], both["attention_mask"])
-            image = model.encode_image(both["pixel_values"]).hidden_states[-1]
-        return shapley_from_hidden(model, text.last_hidden_state, image)
-    finally:
-        model.train(was_training)
-
-
 def attention_modality(fusion: Mapping[str, Any]) -> dict[str, Any]:
     """Estimator (c): the fusion layer's position-0 attention mass on text vs image positions."""
     text, image = float(fusion["text"]), float(fusion["image"])
@@ -148,25 +121,18 @@ def agreement(estimates: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def modality_contributions(
-    model: MMTD,
-    inputs: Mapping[str, torch.Tensor],
-    baseline: Mapping[str, torch.Tensor],
-    ig: Mapping[str, Any],
-    fusion: Mapping[str, Any],
-    shapley: Mapping[str, Any] | None = None,
+    ig: Mapping[str, Any], fusion: Mapping[str, Any], shapley: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The schema's ``modality`` section: the three estimators and their agreement.
 
     Args:
-        model: the MMTD (for the Shapley passes unless ``shapley`` is given).
-        inputs, baseline: the prepared sample and its baseline.
         ig: the result of :func:`reportgen.attribution.integrated_gradients`.
         fusion: the ``attention["fusion"]`` section of :mod:`reportgen.attention`.
-        shapley: precomputed :func:`shapley_from_hidden` result (saves two encoder passes).
+        shapley: the result of :func:`shapley_from_hidden`.
     """
     estimates = {
         "ig": ig_modality_split(ig),
-        "shapley": dict(shapley) if shapley is not None else shapley_modality(model, inputs, baseline),
+        "shapley": dict(shapley),
         "attention": attention_modality(fusion),
     }
     return {**estimates, "agreement": agreement(estimates)}

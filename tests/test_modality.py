@@ -11,8 +11,9 @@ from reportgen.attribution import (
     explain_sample,
     fusion_integrated_gradients,
     prepare_inputs,
+    shapley_modality,
 )
-from reportgen.modality import agreement, ig_modality_split, shapley_modality
+from reportgen.modality import agreement, ig_modality_split
 from reportgen.model import MMTD, spam_log_odds
 from tests.factories import tiny_config
 from tests.test_attribution import SPECIAL_IDS, WORDS, encode_sample, log_odds, sensitive_tiny_mmtd
