@@ -162,8 +162,8 @@ def text_baseline_ids(
     for key in ("cls", "sep", "pad"):
         if key not in special_ids:
             raise ValueError(f"special_ids lacks {key!r}")
+    # [PAD] ids need no keeping: they are replaced by [PAD] anyway.
     keep = (attention_mask == 0) | (input_ids == special_ids["cls"]) | (input_ids == special_ids["sep"])
-    keep |= input_ids == special_ids["pad"]
     return torch.where(keep, input_ids, torch.full_like(input_ids, int(special_ids["pad"])))
 
 

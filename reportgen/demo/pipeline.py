@@ -150,8 +150,6 @@ def run_demo(
 def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
               assets_dir: Path) -> dict[str, Path]:
-    import pandas as pd
-
     from reportgen.analyze import AnalysisOptions, run_analysis
     from reportgen.checkpoint import load_mmtd
     from reportgen.cli.options import Inputs
@@ -172,7 +170,7 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     # Every demo e-mail is held out: the model was trained on another seed of the generator.
     dataset = load_edp(csv_path, data_dir / "pics")
     inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device)
-    rows = choose_rows(pd.read_csv(csv_path, keep_default_na=False), per_kind)
+    rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice.
     options = AnalysisOptions(explain_rows=tuple(rows), ig_steps=ig_steps, min_count=1, deterministic=deterministic)
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}")

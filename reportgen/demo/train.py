@@ -36,13 +36,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from reportgen.attribution import text_baseline_ids
 from reportgen.demo.corpus import DemoEmail, generate_corpus, render_email
+from reportgen.demo.pipeline import ASSETS
 
-#: Where the shipped checkpoint, tokenizer and manifest live.
-ASSETS = Path(__file__).resolve().parent / "assets"
-CHECKPOINT_DIR = ASSETS / "checkpoint"
-TOKENIZER_DIR = ASSETS / "tokenizer"
-MANIFEST = ASSETS / "demo.json"
 
 #: Corpus seeds: the model never sees the demo's e-mails.
 TRAIN_SEED = 1
@@ -155,16 +152,6 @@ def _encode(preprocessor: Any, emails: list[DemoEmail], batch: int = 256) -> dic
     return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
 
 
-def _text_baseline(input_ids: torch.Tensor, attention_mask: torch.Tensor, special: dict[str, int]) -> torch.Tensor:
-    """``[CLS] [PAD]… [SEP] [PAD]…``: the analysis' text baseline (reportgen.attribution.text_baseline_ids).
-
-    Re-stated here so that training needs neither Captum nor the attribution module.
-    """
-    keep = (attention_mask == 0) | (input_ids == special["cls"]) | (input_ids == special["sep"])
-    keep |= input_ids == special["pad"]
-    return torch.where(keep, input_ids, torch.full_like(input_ids, special["pad"]))
-
-
 def _drop(batch: dict[str, torch.Tensor], signals: list[str], special: dict[str, int],
           generator: torch.Generator, text_drop: float = TEXT_DROP,
           image_drop: float = IMAGE_DROP) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -177,7 +164,7 @@ def _drop(batch: dict[str, torch.Tensor], signals: list[str], special: dict[str,
     image_spam = torch.tensor([s in ("image", "both") for s in signals])
     labels = ((text_spam & ~drop_text) | (image_spam & ~drop_image)).long()
     out = dict(batch)
-    baseline_ids = _text_baseline(batch["input_ids"], batch["attention_mask"], special)
+    baseline_ids = text_baseline_ids(batch["input_ids"], batch["attention_mask"], special)
     out["input_ids"] = torch.where(drop_text[:, None], baseline_ids, batch["input_ids"])
     # White page (the report's default baseline) mostly, black sometimes.
     page = torch.where(torch.rand(n, generator=generator) < 0.8, 1.0, -1.0)[:, None, None, None]
@@ -199,15 +186,18 @@ def log_odds(model: Any, encoded: dict[str, torch.Tensor], batch: int = 128) -> 
     return torch.cat(out).numpy()
 
 
-def modality_shapley(model: Any, encoded: dict[str, torch.Tensor], special: dict[str, int]) -> np.ndarray:
+def modality_shapley(model: Any, encoded: dict[str, torch.Tensor], special: dict[str, int],
+                     v_both: np.ndarray | None = None) -> np.ndarray:
     """Exact two-player Shapley values (text, image) of the spam log-odds, white-page/PAD baselines.
+
+    ``v_both`` is ``log_odds(model, encoded)`` when the caller already has it.
 
     Returns:
         ``[N, 2]``: column 0 text, column 1 image.
     """
-    base_text = dict(encoded, input_ids=_text_baseline(encoded["input_ids"], encoded["attention_mask"], special))
+    base_text = dict(encoded, input_ids=text_baseline_ids(encoded["input_ids"], encoded["attention_mask"], special))
     white = torch.ones_like(encoded["pixel_values"])
-    v_both = log_odds(model, encoded)
+    v_both = log_odds(model, encoded) if v_both is None else v_both
     v_text = log_odds(model, dict(encoded, pixel_values=white))
     v_image = log_odds(model, dict(base_text))
     v_none = log_odds(model, dict(base_text, pixel_values=white))
@@ -222,7 +212,7 @@ def evaluate(model: Any, encoded: dict[str, torch.Tensor], emails: list[DemoEmai
     labels = np.array([e.label for e in emails])
     scores = log_odds(model, encoded)
     accuracy = float(((scores > 0).astype(int) == labels).mean())
-    phi = np.abs(modality_shapley(model, encoded, special))
+    phi = np.abs(modality_shapley(model, encoded, special, v_both=scores))
     share = phi / np.clip(phi.sum(axis=1, keepdims=True), 1e-12, None)
     signals = np.array([e.signal for e in emails])
     return {
