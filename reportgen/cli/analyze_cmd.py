@@ -137,20 +137,23 @@ analysis_options = _apply(
 )
 
 
-def _analyze(ctx: click.Context, options: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Load inputs and run the analysis; returns the results and whether progress bars are on."""
+def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tuple[str, ...],
+                       export_assets: bool) -> None:
+    """Load inputs, run the analysis, write the outputs into ``--out`` (all or nothing) and list them."""
     from reportgen.analyze import AnalysisOptions, run_analysis
     from reportgen.cli.options import load_inputs
 
     progress = options.pop("progress")
-    options.pop("out")
+    out = Path(options.pop("out"))
+    deterministic = options["deterministic"]
     analysis = {key: options.pop(key) for key in _ANALYSIS_KEYS}
     analysis_options = AnalysisOptions(seed=int(options.get("seed", 0)), **analysis)
     inputs = load_inputs(**options)
     for item in inputs.dataset.skipped:
         click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
     results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
-    return results, progress
+    written = _write_outputs(results, out, formats, deterministic=deterministic, export_assets=export_assets)
+    _report(results, written)
 
 
 def _publish(staging: Path, out: Path) -> list[Path]:
@@ -182,9 +185,8 @@ def _write_outputs(results: dict[str, Any], out: Path, formats: tuple[str, ...],
     try:
         if "json" in formats:
             save_results(results, staging / "results.json")
-        # render_report needs at least one format; with json alone it rewrites the same results.json.
-        rendered = tuple(f for f in formats if f != "json") or (("json",) if export_assets else ())
-        if rendered:
+        rendered = tuple(f for f in formats if f != "json")
+        if rendered or export_assets:
             from reportgen.render import render_report
 
             render_report(results, staging, rendered, deterministic=deterministic, export_assets=export_assets)
@@ -206,11 +208,7 @@ def analyze_command(ctx: click.Context, **options: Any) -> None:
     three modality estimates (IG split, exact two-player Shapley, fusion attention). The --seed
     option also seeds the sample draw.
     """
-    out = Path(options["out"])
-    deterministic = options["deterministic"]
-    results, _ = _analyze(ctx, options)
-    written = _write_outputs(results, out, ("json",), deterministic=deterministic, export_assets=False)
-    _report(results, written)
+    _analyze_and_write(ctx, options, ("json",), export_assets=False)
 
 
 @click.command("run")
@@ -232,11 +230,7 @@ def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: boo
     Same options as `analyze`, plus --format and --export-assets. Nothing is written unless every
     requested output succeeded.
     """
-    out = Path(options["out"])
-    deterministic = options["deterministic"]
-    results, _ = _analyze(ctx, options)
-    written = _write_outputs(results, out, formats, deterministic=deterministic, export_assets=export_assets)
-    _report(results, written)
+    _analyze_and_write(ctx, options, formats, export_assets)
 
 
 def _report(results: dict[str, Any], written: list[Path]) -> None:
