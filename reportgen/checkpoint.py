@@ -24,15 +24,14 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from reportgen.errors import CheckpointError
+from reportgen.results import atomic_path
 
 if TYPE_CHECKING:  # torch/transformers are heavy: import them only where a function needs them
     import torch
@@ -218,20 +217,14 @@ def save_checkpoint(model: MMTD, folder: Path, format: str = "safetensors") -> P
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in original_state_dict(model).items()}
     target = folder / ("model.safetensors" if format == "safetensors" else "pytorch_model.bin")
-    # Write next to the target and rename, so an interrupted save never leaves a truncated checkpoint.
-    handle, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=folder)
-    os.close(handle)
-    try:
+    # Written beside the target and renamed, so an interrupted save never leaves a truncated checkpoint.
+    with atomic_path(target) as tmp:
         if format == "safetensors":
             from safetensors.torch import save_file
 
-            save_file(state, tmp_name, metadata={"format": "pt"})
+            save_file(state, str(tmp), metadata={"format": "pt"})
         else:
-            torch.save(state, tmp_name)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+            torch.save(state, tmp)
     return target
 
 

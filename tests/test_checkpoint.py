@@ -273,6 +273,10 @@ def test_save_checkpoint_writes_the_original_layout(tmp_path: Path, tiny_state: 
     path = save_checkpoint(loaded.model, tmp_path / "checkpoint-7", format=fmt)
     assert path.name == ("model.safetensors" if fmt == "safetensors" else "pytorch_model.bin")
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left behind
+    # Regression: the temporary file's private 0600 mode leaked into shared checkpoints.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     reloaded = load_mmtd(tmp_path / "checkpoint-7", heads_config)
     assert reloaded.info.n_entries == len(tiny_state) and reloaded.info.renamed == 34
     batch = inputs()
