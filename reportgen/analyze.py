@@ -261,6 +261,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     """
     from tqdm.auto import tqdm
 
+    from reportgen.attention import stored_attention_layer
     from reportgen.metrics import classification_metrics
     from reportgen.predict import predict
 
@@ -283,6 +284,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         if value is not None:
             explain_kwargs[name] = tuple(float(v) for v in (value if isinstance(value, (list, tuple)) else [value] * 3))
     explain_options = explain_options_class(**explain_kwargs)
+    stored_attention_layer(inputs.loaded.model.config, explain_options)  # bad options fail before any model work
     _seed_everything(options.seed)
     timings: dict[str, float] = {}
     started = time.perf_counter()

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from reportgen.model import MMTD
+from reportgen.errors import ReportgenError
+from reportgen.model import MMTD, MMTDConfig
 
 if TYPE_CHECKING:
     from reportgen.attribution import ExplainOptions
@@ -103,6 +104,24 @@ def _grid(values: torch.Tensor, rows: int, cols: int) -> list[list[float]]:
     return values.reshape(rows, cols).double().cpu().tolist()
 
 
+def stored_attention_layer(config: MMTDConfig, options: ExplainOptions) -> int:
+    """The 0-based text layer whose attention matrix is stored, after checking layer and head exist.
+
+    Called by ``run_analysis`` before any model work, so a bad option costs nothing.
+
+    Raises:
+        ReportgenError: ``--attention-layer`` or ``--attention-head`` outside the text encoder.
+    """
+    n_layers = int(config.text.num_hidden_layers)
+    heads = int(config.text.num_attention_heads)
+    layer = options.attention_layer if options.attention_layer >= 0 else n_layers + options.attention_layer
+    if not 0 <= layer < n_layers:
+        raise ReportgenError(f"--attention-layer {options.attention_layer}: the text encoder has {n_layers} layers")
+    if options.attention_head is not None and not 0 <= options.attention_head < heads:
+        raise ReportgenError(f"--attention-head {options.attention_head}: layer {layer} has {heads} heads")
+    return layer
+
+
 def summarise_attention(
     model: MMTD,
     text_output: Any,
@@ -135,20 +154,10 @@ def summarise_attention(
     # Head mean, then restricted to real tokens: padded keys get exactly zero weight under the
     # additive mask, so the restricted rows of real queries still sum to 1.
     text_layers = [a[index].mean(dim=0)[real][:, real] for a in text_output.attentions]
-    n_layers = len(text_layers)
-    layer = options.attention_layer if options.attention_layer >= 0 else n_layers + options.attention_layer
-    if not 0 <= layer < n_layers:
-        from reportgen.errors import ReportgenError
-
-        raise ReportgenError(f"--attention-layer {options.attention_layer}: the text encoder has {n_layers} layers")
-    heads = text_output.attentions[layer].shape[1]
+    layer = stored_attention_layer(model.config, options)
     if options.attention_head is None:
         matrix, head = text_layers[layer], "mean"
     else:
-        if not 0 <= options.attention_head < heads:
-            from reportgen.errors import ReportgenError
-
-            raise ReportgenError(f"--attention-head {options.attention_head}: layer {layer} has {heads} heads")
         matrix = text_output.attentions[layer][index, options.attention_head][real][:, real]
         head = int(options.attention_head)
 

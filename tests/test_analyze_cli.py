@@ -338,3 +338,16 @@ def test_bad_source_date_epoch_is_one_line(world, stand_in, tmp_path, monkeypatc
     result = CliRunner().invoke(main, ["analyze", *_args(world, out, "--samples", "1:0")])
     assert result.exit_code == 1 and "SOURCE_DATE_EPOCH='yesterday' is not an integer" in result.output
     assert not out.exists()
+
+
+def test_bad_attention_layer_fails_before_any_prediction(world, tmp_path, monkeypatch):
+    # Regression: --attention-layer was only checked inside the first explanation, after predicting every row.
+    def no_predict(*args, **kwargs):
+        raise AssertionError("predict ran before the options were checked")
+
+    monkeypatch.setattr("reportgen.predict.predict", no_predict)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", *_args(world, out, "--attention-layer", "9")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: --attention-layer 9: the text encoder has")
+    assert not out.exists()
