@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from reportgen.errors import CheckpointError
+from reportgen.errors import CheckpointError, first_line
 from reportgen.results import atomic_path
 
 if TYPE_CHECKING:  # torch/transformers are heavy: import them only where a function needs them
@@ -277,11 +277,6 @@ def _open_checkpoint(path: Path) -> _RawCheckpoint:
     return _open_torch(file)
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 def _open_safetensors(file: Path) -> _RawCheckpoint:
     from safetensors import safe_open
 
@@ -295,7 +290,7 @@ def _open_safetensors(file: Path) -> _RawCheckpoint:
             dtypes[key] = _safetensors_dtype(tensor_slice.get_dtype())
     except Exception as error:  # safetensors raises its own error types for every malformed file
         raise CheckpointError(
-            f"{file}: not a readable safetensors checkpoint (truncated or corrupt?): {_one_line(error)}"
+            f"{file}: not a readable safetensors checkpoint (truncated or corrupt?): {first_line(error)}"
         ) from error
 
     def get(key: str) -> Any:
@@ -305,7 +300,7 @@ def _open_safetensors(file: Path) -> _RawCheckpoint:
         try:
             return {key: handle.get_tensor(key) for key in shapes}
         except Exception as error:
-            raise CheckpointError(f"{file}: cannot read tensor data: {_one_line(error)}") from error
+            raise CheckpointError(f"{file}: cannot read tensor data: {first_line(error)}") from error
 
     return _RawCheckpoint(file, "safetensors", shapes, dtypes, tensors, get)
 
@@ -337,7 +332,7 @@ def _open_torch(file: Path) -> _RawCheckpoint:
             "which torch.load(weights_only=True) does not run; only plain state dicts are accepted"
         ) from error
     except Exception as error:  # torch raises RuntimeError/EOFError/... for damaged files
-        first_sentence = _one_line(error).split(". ")[0][:200]
+        first_sentence = first_line(error).split(". ")[0][:200]
         raise CheckpointError(
             f"{file}: not a readable PyTorch checkpoint (truncated or corrupt?): {first_sentence}"
         ) from error
@@ -409,7 +404,7 @@ def _read_model_config(path: Path | None) -> dict[str, Any]:
     except FileNotFoundError:
         raise CheckpointError(f"Model config not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{path}: not a readable JSON model config: {_one_line(error)}") from error
+        raise CheckpointError(f"{path}: not a readable JSON model config: {first_line(error)}") from error
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: model config must be a JSON object like {{\"text\": {{...}}, ...}}")
     unknown = sorted(set(data) - _MODEL_CONFIG_KEYS)
@@ -469,7 +464,7 @@ def _plan(raw: _RawCheckpoint, model_config: Path | None) -> _Plan:
         with torch.device("meta"):  # shapes only: no memory, no initialisation
             expected_model = MMTD(config)
     except (ValueError, TypeError) as error:  # e.g. heads not dividing the hidden size
-        raise CheckpointError(f"{raw.file}: inferred architecture is invalid: {_one_line(error)}") from error
+        raise CheckpointError(f"{raw.file}: inferred architecture is invalid: {first_line(error)}") from error
     expected = {k: tuple(v.shape) for k, v in expected_model.state_dict().items()}
 
     missing = [k for k in expected if k not in shapes]

@@ -10,6 +10,12 @@ from __future__ import annotations
 import click
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty), for one-line errors."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 class ReportgenError(click.ClickException):
     """A problem with the user's input, reported as one line and exit code 1."""
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import ReportgenError, first_line
 
 #: The tokenizer MMTD was trained with.
 DEFAULT_TOKENIZER = "bert-base-multilingual-cased"
@@ -202,9 +202,4 @@ def _load_local(from_pretrained: Any, name: str, what: str, hint: str, **kwargs:
         return from_pretrained(str(name), local_files_only=True, **kwargs)
     except (OSError, ValueError, KeyError, TypeError) as error:
         where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
-        raise ReportgenError(f"cannot load {what} {name!r} ({where}): {_first_line(error)}; {hint}") from error
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+        raise ReportgenError(f"cannot load {what} {name!r} ({where}): {first_line(error)}; {hint}") from error
