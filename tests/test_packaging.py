@@ -73,3 +73,13 @@ def test_python_example_writes_a_report(tmp_path: Path) -> None:
     assert "text share (Shapley)" in proc.stdout
     assert (tmp_path / "example-report" / "report.html").stat().st_size > 10_000
     assert (tmp_path / "example-report" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_cli_literals_match_the_library() -> None:
+    # The CLI repeats a few library constants as literals so `--help` needs no torch; they must not drift.
+    from reportgen import attribution, preprocessing
+    from reportgen.cli import analyze_cmd, options
+
+    assert set(analyze_cmd.IG_METHODS) == set(attribution.IG_METHODS)
+    assert options.DEFAULT_TOKENIZER == preprocessing.DEFAULT_TOKENIZER
+    assert options.DEFAULT_MAX_LENGTH == preprocessing.DEFAULT_MAX_LENGTH

@@ -149,8 +149,6 @@ def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tup
     analysis = {key: options.pop(key) for key in _ANALYSIS_KEYS}
     analysis_options = AnalysisOptions(seed=int(options.get("seed", 0)), **analysis)
     inputs = load_inputs(**options)
-    for item in inputs.dataset.skipped:
-        click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
     results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
     written = _write_outputs(results, out, formats, deterministic=deterministic, export_assets=export_assets)
     _report(results, written)

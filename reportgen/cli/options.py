@@ -199,6 +199,8 @@ def load_inputs(
         max_length=max_length,
     )
     _check_fit(preprocessor, config, tokenizer)
+    for item in dataset.skipped:  # --skip-invalid: say on stderr what is left out
+        click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
     return Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=resolved, batch_size=batch_size)
 
 

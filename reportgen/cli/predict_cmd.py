@@ -32,8 +32,6 @@ def predict_command(out: str, progress: bool, **options: Any) -> None:
 
     inputs = load_inputs(**options)
     dataset = inputs.dataset
-    for item in dataset.skipped:
-        click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
     frame = predict(
         inputs.loaded.model, inputs.preprocessor, dataset,
         batch_size=inputs.batch_size, device=inputs.device, progress=progress,
