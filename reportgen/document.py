@@ -522,7 +522,7 @@ def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan],
     return spans, legend, scale, (text[position:] if words else text).rstrip()
 
 
-def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: dict[str, float | None],
+def _sample(methods: dict[str, Any], index: int, sample: dict[str, Any], share: dict[str, float | None],
             attention_layer: int | None, attention_head: int | None) -> SampleSection:
     figures = _figures_module()
     row = sample["row"]
@@ -606,7 +606,7 @@ def _sample(results: dict[str, Any], index: int, sample: dict[str, Any], share: 
 
     blocks.extend(_attention_blocks(sid, sample, attention_layer, attention_head))
     baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
-        str(results["methods"].get("integrated_gradients", {}).get("image_baseline")), "the baseline")
+        str(methods.get("integrated_gradients", {}).get("image_baseline")), "the baseline")
     convergence = figures.ig_convergence_figure(ig)
     if convergence is not None:
         blocks.append(_raster_figure(
@@ -847,7 +847,7 @@ def _sample_job(job: tuple[Any, ...]) -> SampleSection:
     methods, index, sample, share, attention_layer, attention_head = job
     token = _KEEP_FIGURES.set(False)
     try:
-        return _sample({"methods": methods}, index, sample, share, attention_layer, attention_head)
+        return _sample(methods, index, sample, share, attention_layer, attention_head)
     finally:
         _KEEP_FIGURES.reset(token)
 
@@ -891,7 +891,8 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
     count = _worker_count(len(raw), workers)
     method = _start_method() if count > 1 else None
     if method is None:
-        yield lambda: [_sample(results, i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
+        yield lambda: [_sample(results["methods"], i, s, shares[i], attention_layer, attention_head)
+                       for i, s in enumerate(raw)]
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -111,9 +111,6 @@ STYLE: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlelocation": "left",
-    "svg.hashsalt": "reportgen",
-    "svg.fonttype": "path",
-    "pdf.fonttype": 42,
     "image.interpolation": "nearest",
 }
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,7 +94,6 @@ class DemoEmail:
     closing: str
     signature: tuple[str, ...]
     banner: Banner | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def text(self) -> str:
