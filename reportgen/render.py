@@ -9,6 +9,7 @@ HTML in print mode (every sample expanded), with a URL fetcher that refuses ever
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,22 @@ def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) ->
     return tuple(dict.fromkeys(items))
 
 
+def _with_font_warning(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with a summary warning (and one line on stderr) when a script in it has no font.
+
+    Fonts are a property of the machine that renders, not of the analysis: the note goes into the
+    report, never into results.json.
+    """
+    from reportgen.fonts import missing_font_note, report_texts
+
+    note = missing_font_note(report_texts(results))
+    if note is None:
+        return results
+    print(f"warning: {note}", file=sys.stderr)
+    aggregate = results["aggregate"]
+    return {**results, "aggregate": {**aggregate, "warnings": [*aggregate.get("warnings", []), note]}}
+
+
 def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterable[str] = ("html", "pdf"), *,
                   deterministic: bool = False, export_assets: bool = False, attention_layer: int | None = None,
                   attention_head: int | None = None) -> dict[str, Path]:
@@ -209,8 +226,8 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         outputs["json"] = dumps_results(results).encode("utf-8")
     document = None
     if "html" in wanted or "pdf" in wanted or export_assets:
-        document = build_document(results, attention_layer=attention_layer, attention_head=attention_head,
-                                  keep_figures=export_assets)
+        document = build_document(_with_font_warning(results), attention_layer=attention_layer,
+                                  attention_head=attention_head, keep_figures=export_assets)
     if "html" in wanted:
         outputs["html"] = render_html(document, rendered=rendered).encode("utf-8")
     if "pdf" in wanted:
