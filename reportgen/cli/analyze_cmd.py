@@ -116,10 +116,20 @@ def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: boo
 
 
 def _report(results: dict[str, Any], written: list[Path]) -> None:
-    for warning in results["aggregate"]["warnings"]:
+    """Warnings (stderr), the files written, then one closing line for CI logs: where, how good, verdict."""
+    aggregate = results["aggregate"]
+    for warning in aggregate["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    verdict = results["aggregate"]["modality"]["verdict"]
-    click.echo(f"{len(results['predictions'])} predictions, {len(results['samples'])} explained sample(s); "
-               f"verdict: {verdict['label']}")
     for path in written:
         click.echo(f"wrote {path}")
+    metrics = results["metrics"]
+    quality = (f"accuracy {100 * metrics['accuracy']:.1f} %, F1 {metrics['f1']:.3f} on {metrics['n']} labelled"
+               if metrics else "no labels")
+    verdict = aggregate["modality"]["verdict"]
+    agreement = "" if verdict["label"] == "undetermined" else (
+        ", estimators agree" if verdict.get("agree") else ", estimators disagree")
+    warnings = len(aggregate["warnings"])
+    folder = written[0].parent if written else Path(".")
+    click.echo(f"done: {len(results['predictions'])} predictions ({quality}), {len(results['samples'])} explained; "
+               f"modality verdict: {verdict['label']}{agreement}; {warnings} warning{'' if warnings == 1 else 's'}; "
+               f"files in {folder}{os.sep}")

@@ -46,6 +46,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
         echo=lambda line: click.echo(line, err=True),
     )
     for name, path in written.items():
-        click.echo(f"wrote {path}")
+        if name != "data":  # the corpus was announced when it was written, before the analysis
+            click.echo(f"wrote {path}")
     report = written.get("html") or written.get("pdf") or written.get("json")
     click.echo(f"demo finished in {time.perf_counter() - started:.0f} s; open {report}")

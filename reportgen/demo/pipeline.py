@@ -131,7 +131,8 @@ def run_demo(
         assets_dir: folder of the demo model (``demo.json``, checkpoint, tokenizer).
 
     Returns:
-        ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv.
+        ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv (already announced
+        through ``echo`` when it was written).
     """
     import torch
 
@@ -161,8 +162,8 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     assets = demo_assets(assets_dir)
     out = Path(out)
     data_dir = out / "demo-data"
-    echo(f"writing the demo corpus ({assets.corpus_size} e-mails, en/es/de/ru) to {data_dir}")
     csv_path = write_demo_corpus(data_dir, n=assets.corpus_size, seed=assets.corpus_seed)
+    echo(f"wrote {csv_path} (the demo corpus: {assets.corpus_size} e-mails, en/es/de/ru, pictures in pics/)")
 
     # The same loaders as for a user's data (`reportgen run --checkpoint ... --tokenizer ...`).
     loaded = load_mmtd(assets.checkpoint, device=device)
