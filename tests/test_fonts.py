@@ -191,6 +191,7 @@ def test_pdf_has_a_glyph_for_every_script(script_texts_results: dict, tmp_path: 
     assert all(word in html for word in SCRIPT_WORDS.values())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="needs fontconfig's fc-list (Debian fontconfig)")
 @needs_fonts
 def test_with_the_fonts_hidden_the_pdf_has_boxes_and_the_report_says_so(
