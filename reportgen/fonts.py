@@ -8,8 +8,9 @@ rendering (FreeType reads each font's character map, fontTools names the scripts
 say so instead of showing boxes in silence.
 
 The coverage checked is that of the families matplotlib can draw with, in this process: the figures
-only ever use those. WeasyPrint (through fontconfig) may find a further installed font for a
-character, so the HTML/PDF can be better than the check says, never worse.
+only ever use those. WeasyPrint (through fontconfig, which normally sees the same system fonts) may
+find a further installed font for a character, so the PDF can be better than the check says. The
+HTML is drawn with the fonts of whoever opens it.
 
 No torch here: the module is used by ``reportgen render`` too.
 """
