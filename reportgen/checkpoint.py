@@ -197,8 +197,13 @@ def non_finite_entries(entries: Iterable[tuple[str, Any]]) -> list[tuple[str, in
 
     bad = []
     for name, tensor in entries:
-        # isfinite().all() is one pass over the data; the count is only taken for bad tensors.
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        if not tensor.is_floating_point() or tensor.numel() == 0:
+            continue
+        # aminmax propagates NaN and shows +-Inf as an extreme: one read of the data, no temporary.
+        # (isfinite(t).all() gives the same answer but took 30x longer on CPU: 10 s for a full-size
+        # checkpoint.) The count is only taken for bad tensors.
+        low, high = torch.aminmax(tensor)
+        if not (math.isfinite(low.item()) and math.isfinite(high.item())):
             bad.append((name, int((~torch.isfinite(tensor)).sum()), int(tensor.numel())))
     return bad
 
@@ -404,10 +409,13 @@ def _check_zip_crc(file: Path) -> None:
 
     ``torch.load`` does not check the CRC-32 that ``torch.save`` stores for every archive entry, so a
     damaged ``.bin`` would load with wrong weights and no error; ``ZipFile.testzip`` checks them all.
+    A file saved with ``torch.serialization.set_crc32_options(False)`` stores 0 for every CRC: there is
+    nothing to check against, so it is accepted as it is.
     """
     try:
         with zipfile.ZipFile(file) as archive:
-            damaged = archive.testzip()
+            stored = [entry.CRC for entry in archive.infolist() if entry.file_size]
+            damaged = archive.testzip() if any(stored) else None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
         raise CheckpointError(
             f"{file}: not a readable PyTorch checkpoint (truncated or corrupt?): {first_line(error)}"

@@ -11,7 +11,10 @@ from __future__ import annotations
 import builtins
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -44,6 +47,12 @@ def _evil_module(folder: Path, marker: Path) -> None:
         "class Cfg(BertConfig):\n    model_type = 'evil'\n",
         encoding="utf-8",
     )
+
+
+@pytest.fixture(autouse=True)
+def modules_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where transformers would copy ``evil.py`` if a regression let it: the test's folder, not ~/.cache."""
+    monkeypatch.setattr("transformers.dynamic_module_utils.HF_MODULES_CACHE", str(tmp_path / "hf-modules"))
 
 
 @pytest.fixture()
@@ -133,26 +142,33 @@ def test_image_processor_folder_asking_for_custom_code_is_refused(tmp_path: Path
     assert not marker.exists() and no_prompt == []
 
 
-def test_cached_hub_id_asking_for_custom_code_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_prompt: list
-) -> None:
-    """``--tokenizer org/name`` resolves to the Hugging Face cache; the same rule applies there."""
-    import huggingface_hub.constants
+def test_cached_hub_id_asking_for_custom_code_is_refused(tmp_path: Path) -> None:
+    """``--tokenizer org/name`` resolves to the Hugging Face cache; the same rule applies there.
 
+    Run in a fresh interpreter, so transformers itself sees the test's cache (HF_HUB_CACHE is read at
+    import), and with "y" on stdin, as ``yes | reportgen ...`` would give.
+    """
+    commit = "0123456789abcdef0123456789abcdef01234567"
     cache = tmp_path / "hub"
-    snapshot = cache / "models--someone--tok" / "snapshots" / "0123abc"
+    snapshot = cache / "models--someone--tok" / "snapshots" / commit
     write_cased_tokenizer(snapshot)
     (cache / "models--someone--tok" / "refs").mkdir()
-    (cache / "models--someone--tok" / "refs" / "main").write_text("0123abc")
+    (cache / "models--someone--tok" / "refs" / "main").write_text(commit)
     marker = tmp_path / "pwned"
     _evil_module(snapshot, marker)
     (snapshot / "tokenizer_config.json").write_text(json.dumps({"auto_map": {"AutoTokenizer": ["evil.Tok", None]}}))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    (snapshot / "config.json").write_text("{}")  # no model type: transformers has no built-in class to fall back on
 
-    with pytest.raises(ReportgenError) as error:
-        load_tokenizer("someone/tok")
-    assert "tokenizer_config.json" in _one_line(error) and "auto_map" in str(error.value)
-    assert not marker.exists() and no_prompt == []
+    code = "from reportgen.preprocessing import load_tokenizer; load_tokenizer('someone/tok')"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache),
+           "HF_MODULES_CACHE": str(tmp_path / "hf-modules")}
+    run = subprocess.run([sys.executable, "-c", code], input="y\n" * 10, capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert run.returncode != 0, run.stdout + run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert "ReportgenError" in last and "tokenizer_config.json" in last and "auto_map" in last, run.stderr
+    assert "[y/N]" not in run.stdout + run.stderr
+    assert not marker.exists()
 
 
 def test_tokenizer_is_loaded_with_trust_remote_code_false(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,3 +397,19 @@ def test_bin_with_zeroed_tensor_bytes_is_refused(tmp_path: Path, state64: dict) 
             load(damaged)
         message = _one_line(error)
         assert str(damaged) in message and "CRC-32" in message
+
+
+def test_bin_saved_without_crcs_still_loads(tmp_path: Path, state64: dict) -> None:
+    """torch can skip the CRCs (set_crc32_options(False)); such a file is not damaged, only unverifiable."""
+    from torch.serialization import get_crc32_options, set_crc32_options
+
+    before = get_crc32_options()
+    set_crc32_options(False)
+    try:
+        weights = write(state64, tmp_path, "bin")
+    finally:
+        set_crc32_options(before)
+    with zipfile.ZipFile(weights) as archive:
+        assert {entry.CRC for entry in archive.infolist()} == {0}
+    loaded = load_mmtd(weights)
+    assert torch.equal(loaded.model.classifier.weight, state64["classifier.weight"])
