@@ -22,10 +22,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from reportgen.checkpoint import inspect_checkpoint, load_mmtd, save_checkpoint
+from reportgen.mmtd.checkpoint import inspect_checkpoint, load_mmtd, save_checkpoint
 from reportgen.cli import main
 from reportgen.errors import CheckpointError, ReportgenError
-from reportgen.preprocessing import load_image_processor, load_tokenizer
+from reportgen.mmtd.preprocessing import load_image_processor, load_tokenizer
 from test_checkpoint import original_layout, random_state, write
 from tests.edp import write_edp
 from tests.factories import tiny_mmtd, write_cased_tokenizer
@@ -159,7 +159,7 @@ def test_cached_hub_id_asking_for_custom_code_is_refused(tmp_path: Path) -> None
     (snapshot / "tokenizer_config.json").write_text(json.dumps({"auto_map": {"AutoTokenizer": ["evil.Tok", None]}}))
     (snapshot / "config.json").write_text("{}")  # no model type: transformers has no built-in class to fall back on
 
-    code = "from reportgen.preprocessing import load_tokenizer; load_tokenizer('someone/tok')"
+    code = "from reportgen.mmtd.preprocessing import load_tokenizer; load_tokenizer('someone/tok')"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache),
            "HF_MODULES_CACHE": str(tmp_path / "hf-modules")}
     run = subprocess.run([sys.executable, "-c", code], input="y\n" * 10, capture_output=True, text=True,

@@ -27,8 +27,8 @@ def inspect_command(checkpoint: Path, as_json: bool, model_config: Path | None) 
     holding NaN/Inf values are listed (JSON: "non_finite") after the architecture, and exit 1 too.
     """
     # Imported here: torch is heavy and `reportgen --help` must stay instant.
-    from reportgen.checkpoint import inspect_checkpoint, non_finite_message
     from reportgen.errors import CheckpointError
+    from reportgen.mmtd.checkpoint import inspect_checkpoint, non_finite_message
 
     info = inspect_checkpoint(checkpoint, model_config)
     if as_json:
