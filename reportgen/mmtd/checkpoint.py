@@ -354,10 +354,7 @@ def _open_safetensors(file: Path) -> _RawCheckpoint:
             raise CheckpointError(f"{file}: cannot read tensor {key}: {first_line(error)}") from error
 
     def tensors() -> dict[str, Any]:
-        try:
-            return {key: handle.get_tensor(key) for key in shapes}
-        except Exception as error:
-            raise CheckpointError(f"{file}: cannot read tensor data: {first_line(error)}") from error
+        return {key: get(key) for key in shapes}
 
     return _RawCheckpoint(file, "safetensors", shapes, dtypes, tensors, get)
 
