@@ -199,3 +199,26 @@ def test_only_reportgens_own_stale_staging_is_removed(tmp_path):
         os.utime(path, (old, old))
     assert sorted(remove_stale_temporaries(tmp_path, "out", older_than=started)) == sorted(stale)
     assert all(path.exists() for path in [*kept, newer])
+
+
+@pytest.mark.slow  # two demo runs
+def test_demo_runs_twice_into_the_same_out_and_keeps_the_users_files(tmp_path):
+    # The demo writes its corpus in place (results.json records its path): it must stay reportgen's.
+    from click.testing import CliRunner
+
+    from reportgen.cli import main
+
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--samples", "1", "--format", "json", "--ig-steps", "2", "--deterministic",
+            "--no-progress"]
+    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    again = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+    assert "demo-data/EDP.csv" in manifest and "results.json" in manifest and "notes.txt" not in manifest
+    (out / "demo-data" / "pics" / "my-photo.png").write_bytes(b"the user's")
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and "my-photo.png exists and was not written by reportgen" in refused.output
+    assert (out / "demo-data" / "pics" / "my-photo.png").read_bytes() == b"the user's"
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
