@@ -79,7 +79,7 @@ def test_unusable_source_date_epoch_is_one_line_before_model_work(broken, comman
 
 
 def test_render_with_unusable_source_date_epoch_is_one_line(tmp_path, monkeypatch):
-    from reportgen.results import save_results
+    from reportgen.results.io import save_results
     from tests.results_fixture import make_results
 
     save_results(make_results(1, n_predictions=4), tmp_path / "results.json")

@@ -112,8 +112,8 @@ class _LazyGroup(click.Group):
             _fail(error.format_message() + hint, EXIT_USAGE)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
-        except ReportgenError as error:
-            _fail(str(error), EXIT_INPUT)
+        except ReportgenError as error:  # the library's plain exceptions, from a command or an option callback
+            _fail(error.message, error.exit_code)
         except click.Abort:  # Click's form of KeyboardInterrupt (SIGINT)
             _fail("interrupted; unfinished output was removed", EXIT_INTERRUPTED)
         except TerminatedBySignal:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.options import command_line, format_list
+from reportgen.cli.options import command_line, format_option
 
 #: The demo corpus folder inside --out (as reportgen.demo.pipeline writes it).
 DEMO_DATA = "demo-data"
@@ -23,8 +23,7 @@ DEMO_DATA = "demo-data"
 @click.option("--samples", "per_kind", type=click.IntRange(min=1, max=20), default=3, show_default=True,
               metavar="N",
               help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham.")
-@click.option("--format", "formats", default="json,html,pdf", show_default=True, callback=format_list,
-              metavar="LIST", help="Comma list of outputs: json, html, pdf.")
+@format_option()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")
 @click.option("--ig-steps", type=click.IntRange(min=2), default=128, show_default=True,
@@ -43,15 +42,15 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
     from reportgen.cli import printable
     from reportgen.output import prepare_output_folder
     from reportgen.render import FILENAMES
-    from reportgen.results import timestamp
+    from reportgen.results.io import timestamp
 
     started = time.perf_counter()
     out_dir = Path(out)
     # Checked before any work: --out, whether its outputs may be replaced, SOURCE_DATE_EPOCH.
     with prepare_output_folder(out_dir, [DEMO_DATA, *(FILENAMES[f] for f in formats)]) as output:
         timestamp(deterministic)
-        from reportgen.cli.options import resolve_device
         from reportgen.demo.pipeline import run_demo
+        from reportgen.inputs import resolve_device
 
         try:
             # The corpus goes to its final place (results.json records its path); the report is staged.

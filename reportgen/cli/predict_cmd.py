@@ -7,20 +7,18 @@ from typing import Any
 
 import click
 
-from reportgen.cli.options import data_options, model_options
+from reportgen.cli.options import config_option, data_options, model_options, output_options
 
 
 @click.command("predict")
+@config_option
 @model_options
 @data_options
-@click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, writable=True),
-    help="CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
-    "data row; prediction 1 = spam). Written only when everything succeeded; an existing file is replaced "
-    "only if reportgen wrote it.",
+@output_options(
+    "CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
+    "data row; prediction 1 = spam). Written only when everything succeeded.", file=True,
 )
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
-def predict_command(out: str, progress: bool, **options: Any) -> None:
+def predict_command(out: str, progress: bool, deterministic: bool, **options: Any) -> None:
     """Predict ham/spam for every selected e-mail of an EDP CSV and write a CSV.
 
     Prints accuracy, precision, recall and F1 (spam = positive class) and the confusion matrix when
@@ -31,8 +29,8 @@ def predict_command(out: str, progress: bool, **options: Any) -> None:
 
     # Before any model work: the CSV's folder is writable and no file of the user's is in the way.
     with prepare_output_file(Path(out)) as output:
+        from reportgen.analysis.predict import predict
         from reportgen.cli.options import load_inputs
-        from reportgen.predict import predict
 
         inputs = load_inputs(**options)
         dataset = inputs.dataset
@@ -44,7 +42,7 @@ def predict_command(out: str, progress: bool, **options: Any) -> None:
         output.publish()
     click.echo(f"wrote {len(frame)} predictions to {printable(out)} ({dataset.selection}, "
                f"{len(dataset.skipped)} skipped)")
-    from reportgen.metrics import classification_metrics, format_metrics
+    from reportgen.analysis.metrics import classification_metrics, format_metrics
 
     metrics = classification_metrics(dataset.labels, frame["prediction"].tolist(), frame["prob_spam"].tolist())
     if metrics is None:

@@ -10,8 +10,7 @@ import click
 @click.command("render")
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for report.html / report.pdf (created when missing); reportgen replaces only files "
-                   "it wrote there itself.")
+              help="Folder for report.html / report.pdf (created when missing).")
 @click.option("--format", "formats", default="html,pdf", show_default=True, metavar="LIST",
               help="Comma list of outputs: html (report.html), pdf (report.pdf), json (a copy of results.json).")
 @click.option("--deterministic", is_flag=True, default=False,
@@ -36,7 +35,7 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     from reportgen.cli import printable
     from reportgen.output import prepare_output_folder
     from reportgen.render import FILENAMES, parse_formats, render_report
-    from reportgen.results import load_results, timestamp
+    from reportgen.results.io import load_results, timestamp
 
     wanted = parse_formats(formats)
     names = [FILENAMES[f] for f in wanted] + ([ASSETS_DIRNAME] if export_assets else [])

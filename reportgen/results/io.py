@@ -1,7 +1,7 @@
 """results.json: the versioned, plain-JSON contract between analysis and presentation.
 
 ``analyze`` writes it (with the model), ``render`` reads it (without). Its JSON Schema is
-``reportgen/schema/results.schema.json``; both directions validate against it.
+``reportgen/results/schema/results.schema.json``; both directions validate against it.
 """
 
 from __future__ import annotations
