@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # heavy imports (torch) stay out of `--help`
 DEFAULT_TOKENIZER = "bert-base-multilingual-cased"
 DEFAULT_MAX_LENGTH = 256
 DEFAULT_BATCH_SIZE = 16
+#: reportgen.data.DEFAULT_MAX_PIXELS (PIL's Image.MAX_IMAGE_PIXELS).
+DEFAULT_MAX_PIXELS = 89_478_485
 
 
 def _apply(options: list[Callable]) -> Callable:
@@ -59,8 +61,9 @@ model_options = _apply(
         ),
         click.option(
             "--image-processor", default=None,
-            help="Image-processor folder or cached hub id; default: DiT's (PIL bicubic to the model's "
-            "image size, mean = std = 0.5), as in training.",
+            help="Image-processor folder or cached hub id; default: the published DiT processor MMTD was "
+            "trained with (PIL bilinear to the checkpoint's picture size, no crop, /255, mean = std = 0.5; "
+            "pictures converted to RGB).",
         ),
         click.option(
             "--max-length", type=click.IntRange(min=2), default=DEFAULT_MAX_LENGTH, show_default=True,
@@ -78,7 +81,7 @@ model_options = _apply(
 )
 
 #: Decorator adding the data options: --data, --images, --text-column, --pic-column, --label-column,
-#: --split, --rows, --skip-invalid, --seed.
+#: --split, --rows, --skip-invalid, --seed, --missing-text, --max-pixels, --allow-outside-images.
 data_options = _apply(
     [
         click.option(
@@ -97,9 +100,13 @@ data_options = _apply(
             "unlabelled and metrics are skipped; a column named explicitly must exist.",
         ),
         click.option(
-            "--split", default=None, metavar="fold:K/N",
-            help="Use only the test rows of fold K (1-based) of N: sklearn StratifiedKFold(N, shuffle=True, "
-            "random_state=--seed) over all CSV rows (plain KFold when unlabelled). Not with --rows.",
+            "--split", default=None, metavar="fold:K | stratified:K/N",
+            help="fold:K (K = 1..5, also fold:K/5): the test rows of MMTD's own training fold K, cut as the "
+            "authors' SplitData did: CSV rows in file order, no shuffle, q = N // 5; fold 1 = rows 4q..N-1 "
+            "(with the N % 5 leftover rows), fold 2 = 3q..4q-1, ..., fold 5 = 0..q-1. Use it for a checkpoint "
+            "of that fold: it never saw these rows. stratified:K/N: fold K of scikit-learn "
+            "StratifiedKFold(N, shuffle=True, random_state=--seed) (KFold when unlabelled); NOT MMTD's "
+            "training folds. Not with --rows.",
         ),
         click.option(
             "--rows", default=None, metavar="3,17,...", callback=_parse_rows,
@@ -110,7 +117,25 @@ data_options = _apply(
             help="Skip rows whose picture is missing or unreadable (they are listed in the output) "
             "instead of stopping.",
         ),
-        click.option("--seed", type=int, default=0, show_default=True, help="Random state of --split."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random state of --split stratified:K/N."),
+        # -- how rows and pictures are read (reportgen.data.load_edp) --
+        click.option(
+            "--missing-text", type=click.Choice(["null", "empty"]), default="null", show_default=True,
+            help="What the model reads for an e-mail with no text in the CSV: null = the string 'null', as "
+            "MMTD's training did (fillna('null')); empty = an empty text, for models trained that way. "
+            "Such e-mails are marked in the outputs.",
+        ),
+        click.option(
+            "--max-pixels", type=click.IntRange(min=1, max=DEFAULT_MAX_PIXELS), default=DEFAULT_MAX_PIXELS,
+            show_default=True,
+            help="Refuse pictures with more pixels (width x height), read from the header before decoding "
+            "(decompression bombs); --skip-invalid skips them. Default and maximum: PIL's own limit.",
+        ),
+        click.option(
+            "--allow-outside-images", is_flag=True, default=False,
+            help="Accept picture names that resolve outside --images (absolute paths, '..', symlinks "
+            "pointing out); refused by default, naming the row.",
+        ),
     ]
 )
 
@@ -165,6 +190,9 @@ def load_inputs(
     rows: list[int] | None = None,
     skip_invalid: bool = False,
     seed: int = 0,
+    missing_text: str = "null",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    allow_outside_images: bool = False,
     **_other_options: Any,
 ) -> Inputs:
     """Load data, model and preprocessing from the values of ``model_options`` + ``data_options``.
@@ -187,6 +215,7 @@ def load_inputs(
         data, images, text_column=text_column, pic_column=pic_column, label_column=label_column,
         split=split, rows=rows, skip_invalid=skip_invalid, seed=seed,
         require_labels=_given_explicitly("label_column"),
+        missing_text=missing_text, max_pixels=max_pixels, allow_outside_images=allow_outside_images,
     )
     resolved = resolve_device(device)
     # The tokenizer before the checkpoint: a wrong --tokenizer should not cost a 1 GB load.
