@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from reportgen.errors import DataError, first_line
 from reportgen.preprocessing import to_rgb
@@ -452,10 +454,10 @@ def _read_csv(csv: Path, text_columns: tuple[str, ...]) -> pd.DataFrame:
         frame = pd.read_csv(csv, dtype={column: str for column in text_columns})
         # pandas renames a repeated header name ("labels.1"), which would silently use the first
         # column or none; the raw header row tells.
-        header = pd.read_csv(csv, header=None, nrows=1, dtype=str).iloc[0].tolist()
+        header = pd.read_csv(csv, header=None, nrows=1, dtype=str, na_filter=False).iloc[0].tolist()
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
         raise DataError(f"{csv}: not a readable CSV: {str(error).strip()}") from error
-    names = [name for name in header if isinstance(name, str)]  # empty names read as NaN: "Unnamed: i"
+    names = [name for name in header if name]  # pandas names empty ones "Unnamed: i"
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         name = repeated[0]
@@ -524,19 +526,32 @@ def _check_size(image: Image.Image, max_pixels: int) -> None:
         )
 
 
-def _picture_problems(images: Path, names: list[Any], max_pixels: int) -> list[str | None]:
-    """Why each picture cannot be used (None when it decodes), checked in parallel threads.
+@contextmanager
+def _strict_pil() -> Iterator[None]:
+    """PIL raises, instead of padding a truncated file or warning about a bomb, for the duration.
 
-    PIL's DecompressionBombWarning is turned into an error for the duration (it only fires above
-    PIL's limit, which ``max_pixels`` never exceeds), so an oversized picture is a reason, not a
-    multi-line warning. The filter is set here, in the calling thread, because ``catch_warnings``
-    is not thread-safe; the worker threads only read it.
+    WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` when it is imported (to render what
+    it can); a check must not inherit that, or a truncated JPEG would pass and reach the model half
+    grey. PIL's DecompressionBombWarning only fires above PIL's limit, which ``max_pixels`` never
+    exceeds, so as an error it becomes a reason instead of a multi-line warning. Both switches are
+    process-wide: they are set here, in the calling thread, around the worker pool (``catch_warnings``
+    is not thread-safe), and the workers only read them.
     """
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+
+
+def _picture_problems(images: Path, names: list[Any], max_pixels: int) -> list[str | None]:
+    """Why each picture cannot be used (None when it decodes), checked in parallel threads."""
     workers = max(1, min(8, os.cpu_count() or 1, len(names)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportgen-check") as pool:
-            return list(pool.map(lambda name: _picture_problem(images, name, max_pixels), names))
+    with _strict_pil(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportgen-check") as pool:
+        return list(pool.map(lambda name: _picture_problem(images, name, max_pixels), names))
 
 
 def _picture_problem(images: Path, name: Any, max_pixels: int) -> str | None:

@@ -291,13 +291,19 @@ def test_picture_name_longer_than_the_filesystem_allows(tmp_path):
     assert data.rows == [0, 2] and data.skipped[0]["row"] == 1
 
 
-def test_truncated_jpeg_is_caught_where_rows_are_skipped(tmp_path):
+@pytest.mark.parametrize("pil_pads_truncated_files", [False, True])
+def test_truncated_jpeg_is_caught_where_rows_are_skipped(tmp_path, monkeypatch, pil_pads_truncated_files):
+    # WeasyPrint, once imported, sets PIL's LOAD_TRUNCATED_IMAGES: the check must not inherit it.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", pil_pads_truncated_files)
     csv, pics = write_edp(tmp_path, n=4, size=(300, 200), truncated=[2])
     with pytest.raises(DataError, match=r"row 2 \(2.jpg: unreadable \(image file is truncated"):
         load_edp(csv, pics)
     data = load_edp(csv, pics, skip_invalid=True)
     assert data.rows == [0, 1, 3] and data.skipped[0]["reason"].startswith("unreadable")
     assert [data.load_image(i).size for i in range(3)] == [(300, 200)] * 3  # the kept ones decode
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is pil_pads_truncated_files  # the setting is given back
 
 
 @pytest.mark.parametrize(
@@ -346,3 +352,12 @@ def test_pictures_outside_the_folder_are_refused_unless_allowed(tmp_path):
         assert load_edp(csv, pics, rows=[1, 2]).rows == [1, 2]  # only selected rows are checked
         allowed = load_edp(csv, pics, allow_outside_images=True)
         assert allowed.rows == [0, 1, 2, 3] and allowed.load_image(0).size == (48, 40), kind
+
+
+def test_default_max_pixels_is_pils_limit_and_the_cli_literal_matches():
+    from PIL import Image
+
+    from reportgen.cli import options
+
+    # The documented default: exactly where PIL starts warning about decompression bombs.
+    assert DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS == options.DEFAULT_MAX_PIXELS
