@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reportgen.data import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split, parse_rows
+from reportgen.mmtd.edp import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split, parse_rows
 from reportgen.errors import DataError
 from tests.edp import write_edp, write_png_header
 
@@ -29,7 +29,7 @@ def test_describe_matches_results_schema(tmp_path):
     import json
     from importlib import resources
 
-    schema = json.loads(resources.files("reportgen").joinpath("schema/results.schema.json").read_text())
+    schema = json.loads(resources.files("reportgen").joinpath("results/schema/results.schema.json").read_text())
     csv, pics = write_edp(tmp_path, n=4, missing=[2])
     described = load_edp(csv, pics, skip_invalid=True).describe()
     jsonschema.validate(described, schema["properties"]["dataset"])
@@ -354,10 +354,11 @@ def test_pictures_outside_the_folder_are_refused_unless_allowed(tmp_path):
         assert allowed.rows == [0, 1, 2, 3] and allowed.load_image(0).size == (48, 40), kind
 
 
-def test_default_max_pixels_is_pils_limit_and_the_cli_literal_matches():
+def test_default_max_pixels_is_pils_limit():
     from PIL import Image
 
-    from reportgen.cli import options
+    from reportgen.cli.predict_cmd import predict_command
 
     # The documented default: exactly where PIL starts warning about decompression bombs.
-    assert DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS == options.DEFAULT_MAX_PIXELS
+    assert DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS
+    assert {p.name: p.default for p in predict_command.params}["max_pixels"] == DEFAULT_MAX_PIXELS

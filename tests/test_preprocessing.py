@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reportgen.data import load_edp
+from reportgen.mmtd.edp import load_edp
 from reportgen.errors import ReportgenError
-from reportgen.preprocessing import load_preprocessor
+from reportgen.mmtd.preprocessing import load_preprocessor
 from tests.edp import write_edp
 from tests.factories import VOCAB, write_cased_tokenizer
 

@@ -24,7 +24,7 @@ MISSING = (1, 4)
 @pytest.fixture()
 def project(tmp_path):
     """A tiny checkpoint, its head counts, a cased tokenizer and the predict arguments (no --data yet)."""
-    from reportgen.checkpoint import save_checkpoint
+    from reportgen.mmtd.checkpoint import save_checkpoint
 
     model = tiny_mmtd(seed=5)
     save_checkpoint(model, tmp_path / "checkpoint-1", format="bin")

@@ -26,7 +26,8 @@ import pandas as pd
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from reportgen.errors import DataError, first_line
-from reportgen.preprocessing import to_rgb
+from reportgen.mmtd.preprocessing import to_rgb
+from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5
@@ -34,17 +35,9 @@ _LIST_AT_MOST = 5
 #: Folds of MMTD's training split (``SplitData(csv, 5)`` in the authors' ``main.py``).
 MMTD_FOLDS = 5
 
-#: What a missing text is fed to the model as, per ``--missing-text``: training's ``fillna('null')``
-#: made it the string "null"; ``empty`` is for models trained another way.
+#: What a missing text is fed to the model as, per ``--missing-text`` (:data:`reportgen.options.MISSING_TEXT`):
+#: training's ``fillna('null')`` made it the string "null"; ``empty`` is for models trained another way.
 MISSING_TEXT_AS = {"null": "null", "empty": ""}
-
-#: Default ``--max-pixels``: PIL's own ``Image.MAX_IMAGE_PIXELS`` (89,478,485 = 1 GiB / 4 / 3, about
-#: 270 MB decoded as RGB). Below it PIL opens a picture silently, above it PIL warns (and refuses at
-#: twice the size), so reportgen refuses exactly the pictures PIL considers possible decompression
-#: bombs, with one line instead of a warning or a traceback. E-mail pictures are far smaller (EDP's are
-#: screenshots of a few megapixels). It is also the highest value allowed: above it PIL itself
-#: would interfere.
-DEFAULT_MAX_PIXELS = 89_478_485
 
 
 @dataclass
@@ -345,8 +338,8 @@ def load_edp(
         DataError: one line naming the CSV and the column, row, value or picture at fault.
     """
     csv, images = Path(csv), Path(images)
-    if missing_text not in MISSING_TEXT_AS:
-        raise DataError(f"--missing-text {missing_text!r}: expected one of {', '.join(MISSING_TEXT_AS)}")
+    if missing_text not in MISSING_TEXT:
+        raise DataError(f"--missing-text {missing_text!r}: expected one of {', '.join(MISSING_TEXT)}")
     if not 1 <= int(max_pixels) <= DEFAULT_MAX_PIXELS:
         raise DataError(f"--max-pixels {max_pixels}: expected 1 .. {DEFAULT_MAX_PIXELS:,} (PIL's own limit)")
     frame = _read_csv(csv, text_columns=(text_column, pic_column))
