@@ -162,9 +162,9 @@ def test_cli_predict_writes_csv_whose_logits_match_the_model(project):
 
 def test_cli_predict_split_and_unlabelled(project, tmp_path):
     out = tmp_path / "fold.csv"
-    result = _run(project["args"] + ["--split", "fold:2/3", "--out", str(out)])
+    result = _run(project["args"] + ["--split", "stratified:2/3", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert len(pd.read_csv(out)) == 2 and "fold:2/3 (stratified, seed 0)" in result.output
+    assert len(pd.read_csv(out)) == 2 and "stratified:2/3 (StratifiedKFold, seed 0; not MMTD's" in result.output
     csv, pics = write_edp(tmp_path / "unlabelled", n=3, with_labels=False)
     args = list(project["args"])
     args[args.index("--data") + 1], args[args.index("--images") + 1] = str(csv), str(pics)
@@ -200,8 +200,8 @@ def _edit_csv(csv, **changes):
         (None, ["--rows", "1,x"], "'x' is not a row number"),
         (None, ["--rows", "99"], "row 99 does not exist"),
         (None, ["--split", "fold:4/3"], "--split 'fold:4/3'"),
-        (None, ["--split", "fold:1/9"], "fewer than 9 folds"),
-        (None, ["--split", "fold:1/2", "--rows", "1"], "either --split or --rows"),
+        (None, ["--split", "stratified:1/9"], "fewer than 9 folds"),
+        (None, ["--split", "fold:1", "--rows", "1"], "either --split or --rows"),
         (None, ["--label-column", "y"], "no label column 'y'"),
         (None, ["--tokenizer", "no-such-tokenizer"], "pass --tokenizer FOLDER"),
         (None, ["--max-length", "100"], "--max-length 100 exceeds the checkpoint's 64 text positions"),

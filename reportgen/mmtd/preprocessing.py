@@ -1,10 +1,13 @@
 """Turn e-mail texts and pictures into MMTD's inputs exactly as training did.
 
 Training tokenised with bert-base-multilingual-cased's ``BertTokenizerFast`` (max_length 256,
-truncation, padding to 256) and prepared pictures with DiT's ``BeitFeatureExtractor`` (PIL bicubic
-resize to 224×224, no crop, rescale 1/255, normalise with mean = std = 0.5). transformers 5 keeps that
-PIL path as ``BeitImageProcessorPil``; its default ``BeitImageProcessor`` switches to torchvision
-when installed, whose resize differs slightly, so reportgen always asks for the PIL backend.
+truncation, padding to 256) and prepared pictures with ``BeitFeatureExtractor.from_pretrained(
+'microsoft/dit-base')``, the published DiT processor: PIL **bilinear** resize (``resample=2``) to
+224×224, no crop, rescale 1/255, normalise with mean = std = 0.5. transformers 5 keeps that PIL
+path as ``BeitImageProcessorPil``; its default ``BeitImageProcessor`` switches to torchvision when
+installed, whose resize differs slightly, so reportgen always asks for the PIL backend. Pictures
+are converted to RGB first: EDP's are RGB already (no change), and L / P / RGBA / CMYK pictures
+stay usable.
 
 Nothing is downloaded: a tokenizer or processor is a local folder or a hub id already in the user's
 Hugging Face cache (``local_files_only=True``).
@@ -117,14 +120,19 @@ class Preprocessor:
 
 
 def dit_image_processor(image_size: int) -> Any:
-    """The training-equivalent picture processor: PIL bicubic to ``image_size``², /255, mean = std = 0.5."""
+    """The published DiT processor: PIL bilinear to ``image_size``², no crop, /255, mean = std = 0.5.
+
+    The settings of ``microsoft/dit-base``'s ``preprocessor_config.json`` (written by transformers'
+    DiT conversion script with ``resample=BILINEAR, do_center_crop=False``), which MMTD's training
+    code loaded; only the side follows the checkpoint.
+    """
     from transformers import BeitImageProcessorPil
     from transformers.image_utils import PILImageResampling
 
     return BeitImageProcessorPil(
         do_resize=True,
         size={"height": image_size, "width": image_size},
-        resample=PILImageResampling.BICUBIC,
+        resample=PILImageResampling.BILINEAR,
         do_center_crop=False,
         do_rescale=True,
         rescale_factor=1 / 255,
@@ -172,7 +180,7 @@ def load_image_processor(name: str | None, image_size: int) -> Any:
         AutoImageProcessor.from_pretrained, name, "image processor",
         "pass --image-processor FOLDER (with preprocessor_config.json), or leave it out for the DiT default",
         config_files=("preprocessor_config.json", "processor_config.json", "config.json"),
-        # The torchvision backend resizes differently from training's PIL bicubic.
+        # The torchvision backend resizes differently from training's PIL bilinear.
         backend="pil",
     )
 
@@ -188,7 +196,7 @@ def load_preprocessor(
     Args:
         tokenizer: local folder or hub id (from the local cache only) of a fast tokenizer.
         image_processor: folder or cached hub id of an image processor; ``None`` builds the
-            training-equivalent DiT processor (PIL bicubic, ``image_size``², mean = std = 0.5).
+            published DiT processor (PIL bilinear, no crop, ``image_size``², mean = std = 0.5).
         image_size: picture side for the default processor (the checkpoint's BEiT image size).
         max_length: tokens per text after truncation and padding (256 in training).
 
