@@ -81,11 +81,13 @@ def test_workflow_command_works_on_the_demo_data(tmp_path: Path, monkeypatch: py
     result = CliRunner().invoke(main, command[1:], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = tmp_path / command[command.index("--out") + 1]
-    assert sorted(p.name for p in report.iterdir()) == ["report.html", "report.pdf", "results.json"]
+    published = sorted(p.name for p in report.iterdir() if not p.name.startswith("."))  # .reportgen-manifest.json
+    assert published == ["report.html", "report.pdf", "results.json"]
     results = load_results(report / "results.json")
     assert len(results["predictions"]) == 200 and len(results["samples"]) == 6
     last = result.stdout.splitlines()[-1]
-    assert last.startswith("done: 200 predictions (accuracy ") and last.endswith(f"files in {report.name}/")
+    assert last.startswith("done: 200 predictions (accuracy ") and last.endswith("/")
+    assert Path(last.rsplit("; files in ", 1)[1]).resolve() == report.resolve()
 
 
 def _report_lines(results: dict[str, Any], folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[str], str]:
