@@ -16,7 +16,7 @@ from reportgen.checkpoint import load_mmtd
 from reportgen.cli.options import Inputs
 from reportgen.data import load_edp
 from reportgen.preprocessing import load_preprocessor
-from reportgen.render import render_report
+from reportgen.report.render import render_report
 from reportgen.results import save_results
 
 

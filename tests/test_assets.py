@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from reportgen import figures as F
-from reportgen.assets import export_assets, latex_escape, table_to_latex
-from reportgen.document import Figure as DocFigure
-from reportgen.document import Table as DocTable
+from reportgen.report import figures as F
+from reportgen.report.assets import export_assets, latex_escape, table_to_latex
+from reportgen.report.document import Figure as DocFigure
+from reportgen.report.document import Table as DocTable
 
 
 def _figures() -> dict:
@@ -88,7 +88,7 @@ def test_clashing_names_are_refused(tmp_path: Path) -> None:
 
 
 class _Document:
-    """The two methods of reportgen.document.Report that export_assets uses."""
+    """The two methods of reportgen.report.document.Report that export_assets uses."""
 
     def __init__(self, figures: list[DocFigure], tables: list[DocTable]) -> None:
         self._figures, self._tables = figures, tables

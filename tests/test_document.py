@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from reportgen.document import Figure, HighlightedText, Paragraph, Report, Table, build_document
+from reportgen.report.document import Figure, HighlightedText, Paragraph, Report, Table, build_document
 from reportgen.errors import ResultsError
 from reportgen.results import dumps_results, validate_results
 from tests.results_fixture import HOSTILE_STRINGS, make_results
@@ -142,7 +142,7 @@ def test_highlighted_text_keeps_the_emails_spacing_and_marks_the_unread_tail() -
 def test_worker_processes_build_the_same_report(results: dict) -> None:
     # The per-sample figures of large reports are drawn by a process pool; a reader must get the
     # same page whichever way it was drawn (and in the same order).
-    from reportgen.render import render_html
+    from reportgen.report.render import render_html
 
     serial = build_document(results, keep_figures=False, workers=1)
     parallel = build_document(results, keep_figures=False, workers=2)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from reportgen import figures as F
+from reportgen.report import figures as F
 from reportgen.errors import ResultsError
 from tests.results_fixture import make_results
 
@@ -336,7 +336,7 @@ _SUBPROCESS = textwrap.dedent("""
     import hashlib, sys
     sys.path.insert(0, {root!r})
     from tests.results_fixture import make_results
-    from reportgen import figures as F
+    from reportgen.report import figures as F
     r = make_results(4)
     s = r["samples"][0]
     figs = [F.confusion_matrix_figure(r["metrics"]), F.roc_figure(r["metrics"]),

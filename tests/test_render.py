@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.errors import ReportgenError, ResultsError
-from reportgen.render import render_html, render_pdf_bytes, render_report
+from reportgen.report.render import render_html, render_pdf_bytes, render_report
 from reportgen.results import save_results
 from tests.results_fixture import make_results
 
@@ -122,7 +122,7 @@ def test_pdf_has_pages_titles_and_a_samples_words(results: dict, rendered: dict[
 
 
 def test_pdf_renderer_fetches_only_data_uris(results: dict) -> None:
-    from reportgen.document import build_document
+    from reportgen.report.document import build_document
 
     html = render_html(build_document(make_results(1, n_predictions=4)), print_mode=True)
     _, fetcher = render_pdf_bytes(html)
@@ -154,7 +154,7 @@ def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_failure_leaves_nothing_half_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import reportgen.render as render
+    import reportgen.report.render as render
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("renderer crashed")

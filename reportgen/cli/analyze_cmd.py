@@ -185,7 +185,7 @@ def _write_outputs(results: dict[str, Any], out: Path, formats: tuple[str, ...],
             save_results(results, staging / "results.json")
         rendered = tuple(f for f in formats if f != "json")
         if rendered or export_assets:
-            from reportgen.render import render_report
+            from reportgen.report.render import render_report
 
             render_report(results, staging, rendered, deterministic=deterministic, export_assets=export_assets)
         return _publish(staging, out)

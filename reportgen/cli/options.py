@@ -238,7 +238,7 @@ def _given_explicitly(name: str) -> bool:
 
 def format_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """Click callback for ``--format``: a comma list of ``json``, ``html``, ``pdf`` (deduplicated)."""
-    from reportgen.render import parse_formats
+    from reportgen.report.render import parse_formats
 
     try:
         return parse_formats(value)

@@ -31,7 +31,7 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     table of contents and page numbers. Nothing is written if anything fails.
     """
     # Imported here: WeasyPrint and matplotlib are heavy and `reportgen --help` must stay instant.
-    from reportgen.render import parse_formats, render_report
+    from reportgen.report.render import parse_formats, render_report
     from reportgen.results import load_results
 
     wanted = parse_formats(formats)

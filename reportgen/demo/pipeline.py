@@ -4,7 +4,7 @@ Nothing here is demo-specific beyond choosing the inputs: the checkpoint goes th
 :func:`reportgen.checkpoint.load_mmtd`, the tokenizer through
 :func:`reportgen.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.data.load_edp`,
 the analysis through :func:`reportgen.analyze.run_analysis` and the report through
-:func:`reportgen.render.render_report` — exactly what ``reportgen run`` does with a user's data.
+:func:`reportgen.report.render.render_report` — exactly what ``reportgen run`` does with a user's data.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     from reportgen.cli.options import Inputs
     from reportgen.data import load_edp
     from reportgen.preprocessing import load_preprocessor
-    from reportgen.render import render_report
+    from reportgen.report.render import render_report
 
     assets = demo_assets(assets_dir)
     out = Path(out)

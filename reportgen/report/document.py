@@ -4,7 +4,7 @@
 :class:`Section` objects holding :class:`Paragraph`, :class:`Facts`, :class:`Table`,
 :class:`Figure` and :class:`HighlightedText` blocks, plus one :class:`SampleSection` per explained
 e-mail. Templates (``templates/``) only lay these out; every sentence a reader sees is decided here,
-so it can be tested without rendering. Figures come from :mod:`reportgen.figures`.
+so it can be tested without rendering. Figures come from :mod:`reportgen.report.figures`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Figure:
     ``src`` is a ``data:`` URI of the matplotlib drawing (used as an ``<img>``, so nothing in it
     runs): vector SVG for the aggregate charts, PNG at :data:`RASTER_DPI` for the per-sample ones
     (many per report; WeasyPrint draws a PNG ~20x faster than it parses an SVG full of glyph paths).
-    ``figure`` keeps the matplotlib Figure for :func:`reportgen.assets.export_assets`, which always
+    ``figure`` keeps the matplotlib Figure for :func:`reportgen.report.assets.export_assets`, which always
     writes vector SVG and PDF.
     """
 
@@ -253,7 +253,7 @@ def diverging_colour(score: float, scale: float) -> tuple[str, str]:
     from matplotlib import colormaps
 
     # The figures' diverging map, so highlighted words and heatmaps read the same way.
-    from reportgen.figures import DIVERGING_CMAP
+    from reportgen.report.figures import DIVERGING_CMAP
 
     position = 0.5 if scale <= 0 else 0.5 + 0.5 * max(-1.0, min(1.0, score / scale))
     rgba = colormaps[DIVERGING_CMAP](position)
@@ -292,7 +292,7 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def _figures_module() -> Any:
-    from reportgen import figures
+    from reportgen.report import figures
 
     return figures
 
@@ -800,7 +800,7 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
             results.json (the analysis default: the last layer). Other layers show the [CLS] row.
         attention_head: head for the heatmap; only the head stored in results.json can be shown.
         keep_figures: keep each matplotlib Figure on its :class:`Figure` block (needed by
-            :func:`reportgen.assets.export_assets`); False frees them once serialised.
+            :func:`reportgen.report.assets.export_assets`); False frees them once serialised.
         workers: processes that draw the per-sample figures; ``None`` = one per available CPU
             when there are at least :data:`PARALLEL_MIN_SAMPLES` samples and figures need not be
             kept, else 1 (this process). The document is the same whatever the number.

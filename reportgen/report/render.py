@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from reportgen import __version__
-from reportgen.document import Report, build_document
+from reportgen.report.document import Report, build_document
 from reportgen.errors import ReportgenError
-from reportgen.resources import resource_dir
 from reportgen.results import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
 
 FORMATS = ("json", "html", "pdf")
+#: Jinja2 templates and the stylesheet, shipped inside the package (so they reach the wheel).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
 
 
@@ -41,7 +43,7 @@ def _environment() -> Any:
     # Autoescape every template: e-mail text is attacker-controlled. StrictUndefined: a typo in a
     # template is an error, not an empty string in a report.
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -54,7 +56,7 @@ def _environment() -> Any:
 
 def report_css() -> str:
     """The report stylesheet (``static/report.css``) as text."""
-    css = (resource_dir("static") / "report.css").read_text(encoding="utf-8")
+    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
     if "</" in css:  # it is inlined in <style>; a closing tag would end the element early
         raise ReportgenError("static/report.css must not contain '</'")
     return css
@@ -65,7 +67,7 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
     """The report as one self-contained HTML page.
 
     Args:
-        document: the view model from :func:`reportgen.document.build_document`.
+        document: the view model from :func:`reportgen.report.document.build_document`.
         print_mode: the PDF flavour: every per-sample ``<details>`` is open.
         open_samples: open the per-sample sections on screen too.
         rendered: a timestamp to print in the page (``None`` = none, for byte-identical output).
@@ -87,10 +89,6 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
 # ------------------------------------------------------------------------------------------- PDF
 
 
-def _static_dir() -> Path:
-    return resource_dir("static").resolve()
-
-
 def restricted_url_fetcher() -> Any:
     """A WeasyPrint URL fetcher that only serves ``data:`` URIs and files in the package's static/.
 
@@ -101,7 +99,7 @@ def restricted_url_fetcher() -> Any:
 
     from weasyprint.urls import URLFetcher
 
-    static = _static_dir()
+    static = STATIC_DIR
 
     class RestrictedURLFetcher(URLFetcher):
         def __init__(self) -> None:
@@ -188,7 +186,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         deterministic: no render timestamp (unless ``SOURCE_DATE_EPOCH`` is set), so re-running
             gives byte-identical files.
         export_assets: also write every figure (SVG, PDF) and table (CSV, LaTeX) under
-            ``out_dir/assets/`` via :func:`reportgen.assets.export_assets`.
+            ``out_dir/assets/`` via :func:`reportgen.report.assets.export_assets`.
         attention_layer: text layer for the per-sample attention heatmap (default: the stored one).
         attention_head: attention head (only the head stored in results.json can be shown).
 
@@ -227,7 +225,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
             write_bytes_atomic(path, outputs[fmt])
             written[fmt] = path
     if export_assets:
-        from reportgen.assets import export_assets as _export_assets
+        from reportgen.report.assets import export_assets as _export_assets
 
         written["assets"] = Path(_export_assets(document, out_dir))
     return written

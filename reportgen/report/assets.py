@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from reportgen.figures import figure_to_pdf_bytes, figure_to_svg
+from reportgen.report.figures import figure_to_pdf_bytes, figure_to_svg
 
 if TYPE_CHECKING:  # pandas and the document model are only needed when assets are written
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from reportgen.document import Report
+    from reportgen.report.document import Report
 
 __all__ = ["ASSETS_DIRNAME", "export_assets", "latex_escape", "table_to_latex", "write_assets"]
 
@@ -117,7 +117,7 @@ def export_assets(first: Any, second: Any, out_dir: Path | None = None, /) -> Pa
     Two call forms:
 
     * ``export_assets(document, out_dir)``: every figure and table of a
-      :class:`reportgen.document.Report` (what ``render_report(..., export_assets=True)`` does);
+      :class:`reportgen.report.document.Report` (what ``render_report(..., export_assets=True)`` does);
       table captions become LaTeX captions.
     * ``export_assets(figures, tables, out_dir)``: name → Figure and name → DataFrame dicts.
 
