@@ -6,8 +6,9 @@ import warnings
 
 import pytest
 
-from reportgen.report.document import Figure, HighlightedText, Paragraph, Report, Table, build_document
 from reportgen.errors import ResultsError
+from reportgen.report import build_document
+from reportgen.report.document import Figure, HighlightedText, Paragraph, Report, Table
 from reportgen.results import dumps_results, validate_results
 from tests.results_fixture import HOSTILE_STRINGS, make_results
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from html.parser import HTMLParser
@@ -122,7 +123,7 @@ def test_pdf_has_pages_titles_and_a_samples_words(results: dict, rendered: dict[
 
 
 def test_pdf_renderer_fetches_only_data_uris(results: dict) -> None:
-    from reportgen.report.document import build_document
+    from reportgen.report import build_document
 
     html = render_html(build_document(make_results(1, n_predictions=4)), print_mode=True)
     _, fetcher = render_pdf_bytes(html)
@@ -145,6 +146,22 @@ def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[st
     again = render_report(results, tmp_path, ("html", "pdf"), deterministic=True)
     assert again["html"].read_bytes() == rendered["html"].read_bytes()
     assert again["pdf"].read_bytes() == rendered["pdf"].read_bytes()
+
+
+def test_pdf_bytes_do_not_depend_on_the_second_they_are_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: fontTools stamped every embedded font subset with the current second, so two
+    # deterministic renders of the same HTML a second apart gave different PDFs.
+    import time
+
+    from reportgen.report import build_document
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    html = render_html(build_document(make_results(0, n_predictions=4)), print_mode=True)
+    first, _ = render_pdf_bytes(html)
+    time.sleep(1.1)
+    second, _ = render_pdf_bytes(html)
+    assert first == second
+    assert "SOURCE_DATE_EPOCH" not in os.environ, "the environment is restored"
 
 
 def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

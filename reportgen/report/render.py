@@ -9,14 +9,23 @@ HTML in print mode (every sample expanded), with a URL fetcher that refuses ever
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from reportgen import __version__
-from reportgen.report.document import Report, build_document
 from reportgen.errors import ReportgenError
-from reportgen.results import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
+from reportgen.report.build import build_document
+from reportgen.report.document import Report
+from reportgen.results import (
+    SCHEMA_VERSION,
+    dumps_results,
+    timestamp,
+    validate_results,
+    write_bytes_atomic,
+)
 
 FORMATS = ("json", "html", "pdf")
 #: Jinja2 templates and the stylesheet, shipped inside the package (so they reach the wheel).
@@ -67,7 +76,7 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
     """The report as one self-contained HTML page.
 
     Args:
-        document: the view model from :func:`reportgen.report.document.build_document`.
+        document: the view model from :func:`reportgen.report.build.build_document`.
         print_mode: the PDF flavour: every per-sample ``<details>`` is open.
         open_samples: open the per-sample sections on screen too.
         rendered: a timestamp to print in the page (``None`` = none, for byte-identical output).
@@ -150,11 +159,30 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
         else:
             document.metadata.created = created
             document.metadata.modified = created
-        # A fixed file identifier: the same HTML gives the same PDF bytes.
-        pdf = document.write_pdf(identifier=b"reportgen-" + SCHEMA_VERSION.encode())
+        # A fixed file identifier and font dates: the same HTML gives the same PDF bytes.
+        with _fixed_font_dates(created is None):
+            pdf = document.write_pdf(identifier=b"reportgen-" + SCHEMA_VERSION.encode())
     finally:
         logger.setLevel(level)
     return pdf, fetcher
+
+
+@contextmanager
+def _fixed_font_dates(fixed: bool) -> Iterator[None]:
+    """Date the embedded font subsets by ``SOURCE_DATE_EPOCH`` (0 unless set) instead of now.
+
+    WeasyPrint saves each font subset with fontTools, which stamps the font's ``head.modified``
+    with the current second unless ``SOURCE_DATE_EPOCH`` is set: two renders a second apart gave
+    different PDF bytes.
+    """
+    if not fixed or "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
 
 
 # ---------------------------------------------------------------------------------------- driver
