@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,60 @@ def _cell(value: Any, decimals: int = 3) -> str:
     return str(value)
 
 
+#: Runs of more non-space characters than this get break opportunities (identifiers and words up
+#: to this length are never broken; see :func:`breakable`).
+LONG_RUN = 40
+#: Longest piece of a long run between two break opportunities.
+_PIECE = 20
+_LONG_RUN_RE = re.compile(r"\S{%d,}" % (LONG_RUN + 1))
+#: Break after these inside a long run: paths, URLs, dotted and snake_case names.
+_AFTER_SEPARATOR_RE = re.compile(r"(?<=[/\\._\-:;,=&?@|+])")
+
+
+def breakable(value: Any) -> Any:
+    """Escaped text with ``<wbr>`` break opportunities inside runs longer than :data:`LONG_RUN`.
+
+    E-mail text, paths and table cells can hold a token thousands of characters long. CSS alone
+    cannot wrap it cheaply: ``overflow-wrap: anywhere`` makes WeasyPrint measure a table cell's or
+    flex item's narrowest width one character at a time (minutes for a 4,000-character token),
+    while ``break-word`` (the stylesheet's choice) leaves the whole token as the narrowest width,
+    so tables and cards grow past the page. Break opportunities after separators (``/ . _ -`` …)
+    and every :data:`_PIECE` characters otherwise keep every piece short; shorter runs (ordinary
+    words, setting names) are left whole, so they never wrap mid-word.
+
+    Returns:
+        :class:`markupsafe.Markup` (the text escaped; only ``<wbr>`` added).
+    """
+    from markupsafe import Markup, escape
+
+    text = str(value)
+    out: list[str] = []
+    position = 0
+    for match in _LONG_RUN_RE.finditer(text):
+        out.append(escape(text[position:match.start()]))
+        pieces = [chunk for part in _AFTER_SEPARATOR_RE.split(match.group()) for chunk in _chunks(part)]
+        out.append(Markup("<wbr>").join(escape(piece) for piece in pieces if piece))
+        position = match.end()
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
+def _chunks(text: str) -> list[str]:
+    """``text`` in pieces of about :data:`_PIECE` characters, never splitting a combining sequence."""
+    pieces = []
+    start = 0
+    while len(text) - start > _PIECE:
+        end = start + _PIECE
+        # A combining mark, joiner, variation selector or emoji modifier belongs to the character before it.
+        while end < len(text) and (unicodedata.combining(text[end]) or text[end] in "\u200c\u200d\ufe0e\ufe0f"
+                                   or "\U0001f3fb" <= text[end] <= "\U0001f3ff" or text[end - 1] == "\u200d"):
+            end += 1
+        pieces.append(text[start:end])
+        start = end
+    pieces.append(text[start:])
+    return pieces
+
+
 def _environment() -> Any:
     import jinja2
 
@@ -60,6 +116,7 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     env.filters["cell"] = _cell
+    env.filters["breakable"] = breakable
     return env
 
 
@@ -161,7 +218,7 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
             document.metadata.modified = created
         # A fixed file identifier and font dates: the same HTML gives the same PDF bytes.
         with _fixed_font_dates(created is None):
-            pdf = document.write_pdf(identifier=b"reportgen-" + SCHEMA_VERSION.encode())
+            pdf = document.write_pdf(pdf_identifier=b"reportgen-" + SCHEMA_VERSION.encode())
     finally:
         logger.setLevel(level)
     return pdf, fetcher
