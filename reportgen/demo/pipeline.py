@@ -1,9 +1,9 @@
 """``reportgen demo``: write the demo corpus, then run the user's code path on it with the shipped model.
 
 Nothing here is demo-specific beyond choosing the inputs: the checkpoint goes through
-:func:`reportgen.checkpoint.load_mmtd`, the tokenizer through
-:func:`reportgen.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.data.load_edp`,
-the analysis through :func:`reportgen.analyze.run_analysis` and the report through
+:func:`reportgen.mmtd.checkpoint.load_mmtd`, the tokenizer through
+:func:`reportgen.mmtd.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.mmtd.edp.load_edp`,
+the analysis through :func:`reportgen.analysis.pipeline.run_analysis` and the report through
 :func:`reportgen.report.render.render_report` — exactly what ``reportgen run`` does with a user's data.
 """
 
@@ -115,6 +115,7 @@ def run_demo(
     command: str = "reportgen demo",
     echo: Callable[[str], None] = print,
     assets_dir: Path = ASSETS,
+    report_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Write ``out/demo-data/`` and analyse it with the shipped model; render the report.
 
@@ -129,6 +130,8 @@ def run_demo(
         command: the command line recorded in results.json.
         echo: where progress lines go.
         assets_dir: folder of the demo model (``demo.json``, checkpoint, tokenizer).
+        report_dir: where results.json and the report go (default ``out``; the CLI passes a
+            staging folder and publishes it).
 
     Returns:
         ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv.
@@ -142,19 +145,20 @@ def run_demo(
     try:
         return _run_demo(out, per_kind=per_kind, formats=formats, device=device, ig_steps=ig_steps,
                          deterministic=deterministic, progress=progress, command=command, echo=echo,
-                         assets_dir=assets_dir)
+                         assets_dir=assets_dir, report_dir=report_dir)
     finally:
         torch.set_num_threads(previous_threads)
 
 
 def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
-              assets_dir: Path) -> dict[str, Path]:
-    from reportgen.analyze import AnalysisOptions, run_analysis
-    from reportgen.checkpoint import load_mmtd
-    from reportgen.cli.options import Inputs
-    from reportgen.data import load_edp
-    from reportgen.preprocessing import load_preprocessor
+              assets_dir: Path, report_dir: Path | None) -> dict[str, Path]:
+    from reportgen.analysis.pipeline import run_analysis
+    from reportgen.options import AnalysisOptions
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.inputs import Inputs
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.mmtd.preprocessing import load_preprocessor
     from reportgen.report.render import render_report
 
     assets = demo_assets(assets_dir)
@@ -172,9 +176,11 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device)
     rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice.
-    options = AnalysisOptions(explain_rows=tuple(rows), ig_steps=ig_steps, min_count=1, deterministic=deterministic)
+    options = AnalysisOptions.from_kwargs(
+        {"explain_rows": tuple(rows), "ig_steps": ig_steps, "min_count": 1, "deterministic": deterministic}
+    )
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}")
     results = run_analysis(inputs, options, command=command, progress=progress)
-    written = render_report(results, out, formats, deterministic=deterministic)
+    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic)
     written["data"] = csv_path
     return written

@@ -6,9 +6,9 @@ Run ``python -m reportgen.demo.train`` (a few minutes on 2 CPU cores). It
    :data:`DEMO_SEED`, so every e-mail of the demo data is held out from training),
 2. builds a cased WordPiece vocabulary from the training texts (saved as a ``BertTokenizerFast``
    folder, like bert-base-multilingual-cased; see :func:`build_vocabulary`),
-3. trains a small MMTD (the same :class:`~reportgen.model.MMTD` class as the real model; hidden 64,
+3. trains a small MMTD (the same :class:`~reportgen.mmtd.model.MMTD` class as the real model; hidden 64,
    one head per 64 so the loader infers the heads without a config file, 8 fusion heads as MMTD),
-4. saves it with :func:`reportgen.checkpoint.save_checkpoint` in the original checkpoint layout and
+4. saves it with :func:`reportgen.mmtd.checkpoint.save_checkpoint` in the original checkpoint layout and
    writes ``demo.json`` (sizes, seeds, held-out accuracy and modality shares).
 
 **Why the weights are shipped rather than trained on first use:** ``reportgen demo`` must finish cold
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from reportgen.attribution import text_baseline_ids
+from reportgen.explain.baselines import text_baseline_ids
 from reportgen.demo.corpus import DemoEmail, generate_corpus, render_email
 from reportgen.demo.pipeline import ASSETS
 
@@ -72,10 +72,10 @@ THREADS = 1
 
 
 def demo_config(vocab_size: int) -> Any:
-    """The demo MMTD's :class:`~reportgen.model.MMTDConfig` (same switches as the published model)."""
+    """The demo MMTD's :class:`~reportgen.mmtd.model.MMTDConfig` (same switches as the published model)."""
     from transformers import BeitConfig, BertConfig
 
-    from reportgen.model import MMTDConfig
+    from reportgen.mmtd.model import MMTDConfig
 
     text = BertConfig(
         vocab_size=vocab_size, hidden_size=HIDDEN, num_hidden_layers=TEXT_LAYERS, num_attention_heads=HIDDEN // 64,
@@ -176,7 +176,7 @@ def _drop(batch: dict[str, torch.Tensor], signals: list[str], special: dict[str,
 @torch.no_grad()
 def log_odds(model: Any, encoded: dict[str, torch.Tensor], batch: int = 128) -> np.ndarray:
     """``logit_spam - logit_ham`` for every row of ``encoded``."""
-    from reportgen.model import spam_log_odds
+    from reportgen.mmtd.model import spam_log_odds
 
     model.eval()
     out = []
@@ -242,9 +242,9 @@ def train(assets: Path = ASSETS, *, epochs: int = EPOCHS, train_size: int = TRAI
     Returns:
         The manifest written to ``assets/demo.json``.
     """
-    from reportgen.checkpoint import save_checkpoint
-    from reportgen.model import MMTD
-    from reportgen.preprocessing import load_preprocessor
+    from reportgen.mmtd.checkpoint import save_checkpoint
+    from reportgen.mmtd.model import MMTD
+    from reportgen.mmtd.preprocessing import load_preprocessor
 
     started = time.perf_counter()
     torch.manual_seed(TORCH_SEED)

@@ -19,9 +19,10 @@ from typing import Any
 
 from reportgen import __version__
 from reportgen.errors import ReportgenError
+from reportgen.options import FORMATS, parse_formats
 from reportgen.report.build import build_document
 from reportgen.report.document import Report
-from reportgen.results import (
+from reportgen.results.io import (
     SCHEMA_VERSION,
     dumps_results,
     timestamp,
@@ -29,7 +30,6 @@ from reportgen.results import (
     write_bytes_atomic,
 )
 
-FORMATS = ("json", "html", "pdf")
 #: Jinja2 templates and the stylesheet, shipped inside the package (so they reach the wheel).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -243,17 +243,6 @@ def _fixed_font_dates(fixed: bool) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------------------- driver
-
-
-def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) -> tuple[str, ...]:
-    """``"html,pdf"`` or an iterable → a tuple of known formats (ReportgenError on an unknown one)."""
-    items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
-    items = [f for f in items if f]
-    unknown = [f for f in items if f not in FORMATS]
-    if unknown or not (items or allow_empty):
-        raise ReportgenError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose from "
-                             f"{', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(items))
 
 
 def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterable[str] = ("html", "pdf"), *,

@@ -26,7 +26,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from reportgen.aggregate import text_share
+from reportgen.analysis.aggregate import text_share
 from reportgen.names import ESTIMATORS
 
 #: One centimetre in inches (matplotlib sizes figures in inches).
@@ -159,7 +159,7 @@ def symmetric_limit(values: Any) -> float:
 
 
 def text_share_or_nan(entry: Mapping[str, Any]) -> float:
-    """:func:`reportgen.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
+    """:func:`reportgen.analysis.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
     share = text_share(entry)
     return math.nan if share is None else share
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from matplotlib.figure import Figure as MplFigure
 
-from reportgen.aggregate import text_share as _text_share
-from reportgen.aggregate import verdict_label
+from reportgen.analysis.aggregate import text_share as _text_share
+from reportgen.analysis.aggregate import verdict_label
 from reportgen.names import ESTIMATORS
 from reportgen.report.document import RASTER_DPI, Figure
 from reportgen.report.figures import figure_to_data_uri
@@ -24,7 +24,7 @@ def pct(value: float | None, decimals: int = 0) -> str:
 
 
 def shares(modality: dict[str, Any]) -> Shares:
-    """Text share per estimator, by the same rule as the aggregate (reportgen.aggregate.text_share)."""
+    """Text share per estimator, by the same rule as the aggregate (reportgen.analysis.aggregate.text_share)."""
     return {key: _text_share(modality[key]) for key in ESTIMATORS}
 
 

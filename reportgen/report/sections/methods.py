@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reportgen.aggregate import (
+from reportgen.analysis.aggregate import (
     IG_ABSOLUTE_DELTA_FLOOR,
     IG_RELATIVE_DELTA_LIMIT,
     IMAGE_DOMINANT,

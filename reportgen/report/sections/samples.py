@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
-from reportgen.aggregate import IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
+from reportgen.analysis.aggregate import (
+    IG_RELATIVE_DELTA_LIMIT,
+    ig_flagged,
+    ig_relative_delta,
+)
 from reportgen.errors import ResultsError
 from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS, OUTCOME_NAMES, class_name
 from reportgen.report import figures
