@@ -58,27 +58,27 @@ needs_fonts = pytest.mark.skipif(
 
 
 def test_stylesheet_and_figures_use_the_same_fallback_list() -> None:
-    from reportgen import figures
-    from reportgen.render import report_css
+    from reportgen.report.figures import style
+    from reportgen.report.render import report_css
 
     css = report_css()
     declared = re.search(r"html\s*\{[^}]*?font-family:\s*([^;]+);", css).group(1)
     families = [name.strip().strip('"') for name in declared.split(",")]
     assert families == [*fonts.FONT_FAMILIES, "sans-serif"]
-    drawn = figures.STYLE["font.family"]
+    drawn = style.STYLE["font.family"]
     assert drawn[0] == "DejaVu Sans" and drawn == fonts.figure_families()
     assert [f for f in fonts.FONT_FAMILIES if f in drawn] == drawn  # installed ones, in the list's order
 
 
 def test_figure_label_widths_use_the_fallback_fonts() -> None:
     """CJK glyphs are a full em wide: measured in the fallback font, not as DejaVu's narrower box."""
-    from reportgen import figures
+    from reportgen.report.figures import style
 
     if not {"WenQuanYi Micro Hei", "Noto Sans CJK JP", "Droid Sans Fallback"} & set(fonts.figure_families()):
         pytest.skip("no CJK font installed (Debian fonts-wqy-microhei)")
-    four_ideographs = figures._text_cm(["会议纪要"], 10)
+    four_ideographs = style.text_width_cm(["会议纪要"], 10)
     assert four_ideographs == pytest.approx(1.05 * 4 * 10 / 72 * 2.54, rel=0.05)  # 4 em at 10 pt, +5 %
-    assert four_ideographs > 1.3 * figures._text_cm(["abcd"], 10)
+    assert four_ideographs > 1.3 * style.text_width_cm(["abcd"], 10)
 
 
 # ----------------------------------------------------------------------------------- the check
@@ -178,7 +178,7 @@ def test_pdf_has_a_glyph_for_every_script(script_texts_results: dict, tmp_path: 
                                           capsys: pytest.CaptureFixture[str]) -> None:
     from pypdf import PdfReader
 
-    from reportgen.render import render_report
+    from reportgen.report.render import render_report
 
     written = render_report(script_texts_results, tmp_path, ("html", "pdf"), deterministic=True)
     assert "warning:" not in capsys.readouterr().err
