@@ -46,13 +46,14 @@ def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tup
         analysis_options = AnalysisOptions.from_kwargs(options)
         inputs = load_inputs(**options)
         results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
-        _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets)
+        _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets,
+                       progress=progress)
         written = output.publish()
     _report(results, written)
 
 
 def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ...], *, deterministic: bool,
-                   export_assets: bool) -> None:
+                   export_assets: bool, progress: bool = False) -> None:
     """Write results.json and the rendered formats into ``folder`` (the staging folder)."""
     from reportgen.results.io import save_results
 
@@ -62,7 +63,8 @@ def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ..
     if rendered or export_assets:
         from reportgen.report.render import render_report
 
-        render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets)
+        render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets,
+                      progress=progress)
 
 
 @click.command("analyze")

@@ -182,6 +182,7 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     )
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}")
     results = run_analysis(inputs, options, command=command, progress=progress)
-    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic)
+    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic,
+                            progress=progress)
     written["data"] = csv_path
     return written
