@@ -118,8 +118,7 @@ def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: boo
 def _report(results: dict[str, Any], written: list[Path]) -> None:
     for warning in results["aggregate"]["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    verdict = results["aggregate"]["modality"]["verdict"]
-    click.echo(f"{len(results['predictions'])} predictions, {len(results['samples'])} explained sample(s); "
-               f"verdict: {verdict['label']}")
+    click.echo(f"{len(results['predictions'])} predictions, {len(results['samples'])} explained sample(s)")
+    click.echo(f"verdict: {results['aggregate']['verdict']['headline']}")
     for path in written:
         click.echo(f"wrote {path}")

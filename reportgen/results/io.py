@@ -18,7 +18,7 @@ from typing import Any
 
 from reportgen.errors import ResultsError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
 
 
