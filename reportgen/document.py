@@ -15,15 +15,19 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from statistics import median
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-from reportgen.analysis.aggregate import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
-from reportgen.analysis.aggregate import IMAGE_DOMINANT, TEXT_DOMINANT, text_share, verdict_label
+from pathlib import PurePath
+
+from reportgen import wording
+from reportgen.claims import (
+    IG_RELATIVE_DELTA_LIMIT, definitions, ig_flagged, ig_relative_delta,
+)
 from reportgen.errors import ResultsError
 
-ESTIMATORS = (("ig", "Integrated Gradients"), ("shapley", "Shapley (two-player)"), ("attention", "Fusion attention"))
+#: The contribution estimators (both in spam log-odds), Shapley first: every claim rests on it.
+ESTIMATORS = (("shapley", "Shapley (two-player)"), ("ig", "Integrated Gradients"))
 CLASS_NAMES = {0: "ham", 1: "spam", None: "unknown"}
 #: Resolution of the per-sample figures (PNG): 16 cm at 150 dpi is ~950 px, sharp on screen and
 #: still legible in print for the smallest (5.5 pt) tick labels.
@@ -147,6 +151,8 @@ class HighlightedText:
     legend: list[LegendStop]
     #: text after the last scored word: cut off by the model's length limit, so never read by it
     unread: str = ""
+    #: what the legend's numbers are
+    legend_title: str = "Word colours, spam log-odds (one scale for the whole report):"
 
 
 Block = Union[Paragraph, Facts, Figure, Table, HighlightedText]
@@ -240,12 +246,13 @@ def _text_colour(rgba: tuple[float, ...]) -> str:
     return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.25 else "#ffffff"
 
 
-def diverging_colour(score: float, scale: float) -> tuple[str, str]:
+def diverging_colour(score: float, scale: float, noise_floor: float = 0.0) -> tuple[str, str]:
     """Background and text colour of ``score`` on the diverging map, symmetric around 0.
 
     Args:
-        score: a signed attribution (positive = toward spam).
-        scale: the absolute score that maps to the map's ends (the sample's largest |score|).
+        score: a signed attribution (positive = toward spam), in log-odds.
+        scale: the |score| that maps to the map's ends (the report's one colour scale).
+        noise_floor: scores smaller than this stay uncoloured (white).
 
     Returns:
         ``(background, text_colour)`` as ``#rrggbb``.
@@ -255,40 +262,30 @@ def diverging_colour(score: float, scale: float) -> tuple[str, str]:
     # The figures' diverging map, so highlighted words and heatmaps read the same way.
     from reportgen.figures import DIVERGING_CMAP
 
+    if abs(score) < noise_floor:
+        return "#ffffff", "#000000"
     position = 0.5 if scale <= 0 else 0.5 + 0.5 * max(-1.0, min(1.0, score / scale))
     rgba = colormaps[DIVERGING_CMAP](position)
     return _hex(rgba), _text_colour(rgba)
 
 
-def _direction(score: float, scale: float) -> str:
-    # Words within 5 % of the scale are "neutral": colouring them would suggest a signal that is noise.
-    if scale <= 0 or abs(score) < 0.05 * scale:
+def _direction(score: float, noise_floor: float) -> str:
+    # Below the noise floor a word is "neutral": colouring it would suggest a signal that is noise.
+    if abs(score) < noise_floor:
         return "neutral"
     return "spam" if score > 0 else "ham"
 
 
-def _shares(modality: dict[str, Any]) -> dict[str, float | None]:
-    """Text share per estimator, by the same rule as the aggregate (reportgen.analysis.aggregate.text_share)."""
-    return {key: text_share(modality[key]) for key, _ in ESTIMATORS}
+def _colour_scale(results: dict[str, Any]) -> dict[str, float]:
+    """The report's one colour scale (log-odds) and noise floor, from results.json ``aggregate.colour_scale``."""
+    scale = results["aggregate"]["colour_scale"]
+    return {"limit": float(scale["limit"]), "noise_floor": float(scale["noise_floor"])}
 
 
-def _dominant(share: float | None) -> str:
-    """"text", "image", "balanced" or "n/a", by the aggregate's thresholds."""
-    return {"text-dominant": "text", "image-dominant": "image", "balanced": "balanced"}.get(verdict_label(share), "n/a")
-
-
-def _mean(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return sum(kept) / len(kept) if kept else None
-
-
-def _is_word(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
-
-
-def _median(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return median(kept) if kept else None
+def _file_name(path: str) -> str:
+    # Only the name before the reproducibility appendix: a local path says nothing to a reader and
+    # may say too much about the machine it ran on.
+    return PurePath(str(path)).name or str(path)
 
 
 def _figures_module() -> Any:
@@ -330,20 +327,22 @@ def _raster_figure(name: str, caption: str, alt: str, fig: Any, *, wide: bool = 
 # --------------------------------------------------------------------------------------------
 
 
-def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> Section:
+def _summary(results: dict[str, Any]) -> Section:
     model, dataset, metrics = results["model"], results["dataset"], results["metrics"]
     samples = results["samples"]
+    aggregate = results["aggregate"]
+    verdict = aggregate["verdict"]
     params = model.get("parameters")
     size = ("" if not params else f" with {params / 1e6:.0f} million parameters" if params >= 1e6
             else f" with {params:,} parameters")
     blocks: list[Block] = []
     blocks.append(Paragraph(
-        f"This report explains how the e-mail spam detector at {model['path']}{size} decides whether an e-mail "
-        f"is spam or ham (wanted mail). The model reads both the text of an e-mail and a picture of it.",
-        kind="lead"))
+        f"This report explains how the e-mail spam detector {_file_name(model['path'])}{size} (sha256 "
+        f"{str(model['sha256'])[:12]}…) decides whether an e-mail is spam or ham (wanted mail). The model reads "
+        f"both the text of an e-mail and a picture of it.", kind="lead"))
     skipped = len(dataset.get("skipped", []))
     skipped_text = f"; {skipped} row(s) could not be used and were skipped" if skipped else ""
-    data_sentence = (f"It was run on {dataset['n_selected']} e-mails from {dataset['csv']} "
+    data_sentence = (f"It was run on {dataset['n_selected']} e-mails from {_file_name(dataset['csv'])} "
                      f"(selection: {dataset['selection']}){skipped_text}.")
     if metrics:
         cm = metrics["confusion_matrix"]
@@ -354,47 +353,65 @@ def _summary(results: dict[str, Any], shares: list[dict[str, float | None]]) -> 
         data_sentence += " The data has no labels, so accuracy cannot be measured."
     blocks.append(Paragraph(data_sentence))
 
-    verdict = results["aggregate"]["modality"]["verdict"]
-    if not samples:
-        blocks.append(Paragraph("No e-mail was explained in detail, so this report has predictions and accuracy "
-                                "but no explanation of which words or parts of the picture drove them."))
-        return _summary_end(results, blocks, model, dataset, metrics, samples, "not measured")
-    lean = {"text-dominant": "mostly on the text", "image-dominant": "mostly on the picture",
-            "balanced": "on the text and the picture about equally"}.get(verdict["label"], "on an unknown mix")
-    medians = {key: _median([s[key] for s in shares]) for key, _ in ESTIMATORS}
-    agree = sum(1 for s in shares if len({_dominant(s[k]) for k, _ in ESTIMATORS}) == 1)
-    estimator_text = "; ".join(f"{label} {_pct(medians[key])}" for key, label in ESTIMATORS)
-    overall_agree = ("All three methods reach this verdict." if verdict.get("agree")
-                     else "The three methods do not all reach this verdict, so read it with care.")
+    # The verdict: every predicted e-mail's exact Shapley split, with its interval (reportgen.claims).
+    blocks.append(Paragraph(f"Text or picture? {verdict['headline']}", kind="lead"))
     blocks.append(Paragraph(
-        f"For the {len(samples)} e-mails explained in detail, the decisions lean {lean}. The typical (median) "
-        f"share of a decision credited to the text is: {estimator_text}. {overall_agree} E-mail by e-mail, the "
-        f"three methods agree on the leading source for {agree} of {len(samples)} e-mails."))
-
-    top = results["aggregate"]["top_words"]
-    # Punctuation can carry attribution too (the tables list it), but a reader asks for words.
-    spam_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["spam"] if _is_word(w["word"])][:5]) or "none"
-    ham_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["ham"] if _is_word(w["word"])][:5]) or "none"
-    if top["spam"] or top["ham"]:
-        blocks.append(Paragraph(f"Words that most often push toward spam: {spam_words}. "
-                                f"Words that most often push toward ham: {ham_words} (details in the word tables)."))
+        "How it is measured: for every e-mail, the change of its spam score from an empty e-mail (no words, "
+        f"{wording.empty_email(_image_baseline(results))[len('an empty e-mail with '):]}) is split exactly between "
+        "text and picture (Shapley values); only pushes toward the decision count. The table “Text or picture, by "
+        "group” and the methods appendix give the numbers and rules."))
+    by_class = aggregate["groups"]["true_class"]
+    class_parts = [f"{name} e-mails: {wording.SOURCE_NAMES[g['leading']]}, text share {wording.interval(g)}"
+                   + (" (uncertain)" if g["hedged"] else "")
+                   for name, g in by_class.items() if g["n"]]
+    if class_parts:
+        blocks.append(Paragraph("By true class — " + "; ".join(class_parts) + "."))
+    agreement = aggregate["ig_agreement"]
+    if samples:
+        compared = agreement["n_compared"]
+        not_converged = agreement["n_not_converged"]
+        text = (f"Integrated Gradients, a second way to split each decision, names the same leading source as the "
+                f"Shapley split for {agreement['n_agree']} of the {compared} explained e-mails it could be compared "
+                f"on")
+        text += (f" ({not_converged} not compared: its attributions did not add up)." if not_converged else ".")
+        if agreement["rows_disagree"]:
+            text += (" Where they differ (rows " + ", ".join(map(str, agreement["rows_disagree"])) + ") the verdict "
+                     "follows Shapley, which splits shared evidence evenly.")
+        blocks.append(Paragraph(text))
     else:
+        blocks.append(Paragraph("No e-mail was explained in detail, so this report has the text/picture split and "
+                                "accuracy but no explanation of which words or parts of the picture drove them."))
+
+    top = aggregate["top_words"]
+    spam_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["spam"] if w.get("kind", "word") == "word"][:5])
+    ham_words = ", ".join(f"“{w['word']}”" for w in [w for w in top["ham"] if w.get("kind", "word") == "word"][:5])
+    if spam_words or ham_words:
+        blocks.append(Paragraph(f"Words that most often push toward spam: {spam_words or 'none'}. Words that most "
+                                f"often push toward ham: {ham_words or 'none'} (numbers in the word tables)."))
+    elif samples:
         blocks.append(Paragraph("No word pushed in the same direction in enough explained e-mails to be listed; "
                                 "the per-e-mail sections show each e-mail's own strongest words."))
+    return _summary_end(results, blocks, model, dataset, metrics, samples)
 
-    return _summary_end(results, blocks, model, dataset, metrics, samples,
-                        lean.replace("mostly on ", "").replace("on ", "", 1))
+
+def _image_baseline(results: dict[str, Any]) -> str | None:
+    return (results["methods"].get("integrated_gradients") or {}).get("image_baseline")
 
 
 def _summary_end(results: dict[str, Any], blocks: list[Block], model: dict[str, Any], dataset: dict[str, Any],
-                 metrics: dict[str, Any] | None, samples: list[Any], leans_on: str) -> Section:
+                 metrics: dict[str, Any] | None, samples: list[Any]) -> Section:
     """Key facts and warnings close the summary."""
-    facts = [("Model", str(model["path"])), ("Checkpoint sha256", str(model["sha256"])[:16] + "…"),
+    verdict = results["aggregate"]["verdict"]
+    facts = [("Model", _file_name(model["path"])), ("Checkpoint sha256", str(model["sha256"])[:16] + "…"),
              ("E-mails", str(dataset["n_selected"])), ("Explained in detail", str(len(samples)))]
     if metrics:
         facts += [("Accuracy", _pct(metrics["accuracy"])),
                   ("ROC AUC", "n/a" if metrics.get("roc_auc") is None else f"{metrics['roc_auc']:.3f}")]
-    facts.append(("Leans on", leans_on))
+    facts.append(("Leading source", wording.SOURCE_LABELS[verdict["leading"]]
+                  + (" (uncertain)" if verdict["hedged"] else "")))
+    facts.append(("Text share", wording.interval(verdict)))
+    facts.append(("Decided by default", f"{verdict['n_decided_by_default']} of "
+                                        f"{verdict['n'] + verdict['n_decided_by_default']}"))
     blocks.append(Facts(facts, name="key-facts"))
 
     warnings = list(results["aggregate"].get("warnings", []))
@@ -404,10 +421,11 @@ def _summary_end(results: dict[str, Any], blocks: list[Block], model: dict[str, 
     return Section(id="summary", title="Summary", kind="summary", blocks=blocks)
 
 
-def _aggregate(results: dict[str, Any], shares: list[dict[str, float | None]]) -> Section:
+def _aggregate(results: dict[str, Any]) -> Section:
     figures = _figures_module()
     metrics = results["metrics"]
     samples = results["samples"]
+    aggregate = results["aggregate"]
     blocks: list[Block] = []
     if metrics:
         blocks.append(Table(
@@ -431,26 +449,37 @@ def _aggregate(results: dict[str, Any], shares: list[dict[str, float | None]]) -
     else:
         blocks.append(Paragraph("The data has no labels, so no accuracy, confusion matrix or ROC curve is shown."))
 
+    # Text or picture, over every predicted e-mail (the verdict's evidence).
+    blocks.append(_verdict_table(aggregate))
+    blocks.append(_figure(
+        "verdict_groups",
+        "The text's share of the push toward each decision, with its 95 % interval, over every predicted e-mail "
+        "and by group; the shaded bands are where the text (right) or the picture (left) leads.",
+        "Dot-and-interval chart of the mean text share by group.",
+        figures.verdict_groups_figure(_verdict_rows(aggregate))))
+
     if not samples:
-        blocks.append(Paragraph("No e-mail was explained in detail, so there are no modality or word charts; "
-                                "explain some with analyze's --samples or --rows."))
+        blocks.append(Paragraph("No e-mail was explained in detail, so there are no per-e-mail modality or word "
+                                "charts; explain some with analyze's --samples or --rows."))
         return Section(id="aggregate", title="All e-mails together", kind="aggregate", blocks=blocks,
                        intro="Scores explain the spam log-odds: positive values push toward spam, negative toward "
                              "ham.")
     blocks.append(_figure(
         "modality_panels",
-        "How much of each decision comes from the text and how much from the picture, per e-mail, per class "
-        "and as a text-versus-picture scatter.",
-        "Four panels of text and image contributions to the spam score.",
+        "The explained e-mails: how much the text and the picture moved each one's spam score (Shapley values, "
+        "log-odds), the text's share of the push toward the decision, by true class, and text against picture.",
+        "Four panels of text and picture contributions to the spam score.",
         figures.modality_panels_figure(samples), wide=True))
+    agreement = aggregate["ig_agreement"]
     blocks.append(_figure(
         "estimator_agreement",
-        "Each dot is one e-mail: if the three ways of measuring the text's share agreed, the dots would line up.",
-        "Text share of the decision according to three estimators, per e-mail.",
+        f"A check, not a vote: Integrated Gradients names the same leading source as Shapley for "
+        f"{agreement['n_agree']} of {agreement['n_compared']} explained e-mails. If the two splits agreed exactly "
+        f"the two markers of a row would coincide.",
+        "Text share of the push toward the decision per e-mail under Shapley and Integrated Gradients.",
         figures.estimator_agreement_figure(samples)))
-    blocks.append(_modality_groups_table(results, shares))
 
-    top = results["aggregate"]["top_words"]
+    top = aggregate["top_words"]
     min_count = results["methods"].get("top_words", {}).get("min_count")
     for cls, colour in (("spam", "red"), ("ham", "blue")):
         if not top[cls]:
@@ -460,50 +489,60 @@ def _aggregate(results: dict[str, Any], shares: list[dict[str, float | None]]) -
             continue
         blocks.append(_figure(
             f"top_words_{cls}",
-            f"The words that most often pushed e-mails toward {cls} ({colour}), with their average push and how "
-            f"many e-mails (n) had them among their strongest words.",
+            f"Words whose mean score pushes toward {cls} ({colour}), with how many explained e-mails had them "
+            f"among their strongest words and how many they were seen in (n = strongest / seen). Punctuation and "
+            f"numbers are marked and listed after the words.",
             f"Bar chart of the strongest words toward {cls}.", figures.top_words_figure(top[cls], cls)))
         blocks.append(Table(
             name=f"top_words_{cls}",
-            caption=f"Words that push toward {cls}: how many explained e-mails had them among their strongest "
-                    f"words and their average score.",
-            columns=["Word", "E-mails", "Mean score"],
-            rows=[[w["word"], w["count"], w["mean_score"]] for w in top[cls]]))
+            caption=f"Words that push toward {cls} on average: a word appears in one list only, by the sign of its "
+                    f"mean score (log-odds) over the e-mails it was seen in.",
+            columns=["Word", "Kind", "Among strongest in", "Seen in", "Mean score"],
+            rows=[[w["word"], w.get("kind", "word"), w["count"], w.get("n_seen", w["count"]), w["mean_score"]]
+                  for w in top[cls]]))
     return Section(id="aggregate", title="All e-mails together", kind="aggregate", blocks=blocks,
                    intro="Scores explain the spam log-odds: positive values push toward spam, negative toward ham.")
 
 
-def _modality_groups_table(results: dict[str, Any], shares: list[dict[str, float | None]]) -> Table:
-    samples = results["samples"]
-    groups: list[tuple[str, list[int]]] = [("All explained", list(range(len(samples))))]
-    for value, name in ((1, "True spam"), (0, "True ham")):
-        groups.append((name, [i for i, s in enumerate(samples) if s["label"] == value]))
-    for outcome in ("TP", "FP", "TN", "FN"):
-        groups.append((f"Outcome {outcome}", [i for i, s in enumerate(samples) if s.get("outcome") == outcome]))
+def _verdict_rows(aggregate: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(group name, share summary) in reading order: all, by true class, by outcome, by language."""
+    groups = aggregate["groups"]
+    rows = [("All predicted e-mails", aggregate["verdict"])]
+    rows += [(f"True {name}", g) for name, g in groups["true_class"].items()]
+    rows += [(f"Outcome {name}", g) for name, g in groups["outcome"].items()]
+    rows += [(f"Language {name}", g) for name, g in groups["language"].items()]
+    return rows
+
+
+def _verdict_table(aggregate: dict[str, Any]) -> Table:
     rows = []
-    for name, members in groups:
-        if not members:
-            continue
-        rows.append([name, len(members)] + [_mean([shares[i][k] for i in members]) for k, _ in ESTIMATORS])
+    for name, g in _verdict_rows(aggregate):
+        ci = g.get("ci95")
+        rows.append([name, g["n"], g["n_decided_by_default"], "n/a" if g["text_share"] is None else g["text_share"],
+                     "n/a" if not ci else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f} %",
+                     wording.SOURCE_LABELS[g["leading"]] + (" (uncertain)" if g["hedged"] else "")])
     return Table(
-        name="modality_by_group",
-        caption="Average share of the decision credited to the text (the rest goes to the picture), by group.",
-        columns=["Group", "E-mails"] + [f"Text share ({label})" for _, label in ESTIMATORS],
-        rows=[[r[0], r[1]] + ["n/a" if v is None else v for v in r[2:]] for r in rows], decimals=2)
+        name="verdict_groups",
+        caption="Text or picture, by group: the mean share of the push toward the decision that came from the text "
+                "(the picture has the rest), with its 95 % bootstrap interval, over every predicted e-mail not decided "
+                "by default (those are counted separately).",
+        columns=["Group", "E-mails counted", "Decided by default", "Text share", "95 % interval", "Leading source"],
+        rows=rows, decimals=2)
 
 
-def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan], list[LegendStop], float, str]:
-    """Coloured spans for ``words``, aligned with the e-mail ``text`` to keep its spacing.
+def _word_spans(words: list[dict[str, Any]], text: str, colour: dict[str, float]
+                ) -> tuple[list[WordSpan], list[LegendStop], str]:
+    """Coloured spans for ``words`` on the report's one scale, aligned with the e-mail ``text``.
 
-    Returns the spans, the legend, the colour scale and the text left after the last word.
+    Returns the spans, the legend (numbers in log-odds) and the text left after the last word.
     """
-    scale = max((abs(float(w["score"])) for w in words), default=0.0)
+    limit, floor = colour["limit"], colour["noise_floor"]
     spans = []
     position = 0
     for w in words:
         score = float(w["score"])
         word = str(w["text"])
-        background, colour = diverging_colour(score, scale)
+        background, text_colour = diverging_colour(score, limit, floor)
         # Words come from the tokenizer in text order; one it rewrote (e.g. [UNK]) is not found, and
         # then it is shown after a plain space.
         found = text.find(word, position) if word else -1
@@ -511,18 +550,25 @@ def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan],
         if not spans:
             before = before.lstrip()  # leading blank lines would only push the text down
         position = found + len(word) if found >= 0 else position
-        spans.append(WordSpan(text=word, score=score, background=background, color=colour,
-                              direction=_direction(score, scale), before=before))
+        spans.append(WordSpan(text=word, score=score, background=background, color=text_colour,
+                              direction=_direction(score, floor), before=before))
+    return spans, colour_legend(colour), (text[position:] if words else text).rstrip()
+
+
+def colour_legend(colour: dict[str, float]) -> list[LegendStop]:
+    """The one legend of word colours, in log-odds: both ends, halves, and the uncoloured band."""
+    limit, floor = colour["limit"], colour["noise_floor"]
     legend = []
-    for fraction, label in ((-1.0, "strongly toward ham"), (-0.5, "toward ham"), (0.0, "neutral"),
-                            (0.5, "toward spam"), (1.0, "strongly toward spam")):
-        background, colour = diverging_colour(fraction, 1.0)
-        legend.append(LegendStop(label=label, background=background, color=colour,
-                                 direction=_direction(fraction, 1.0)))
-    return spans, legend, scale, (text[position:] if words else text).rstrip()
+    for value, label in ((-limit, f"≤ {wording.signed(-limit)} ham"), (-limit / 2, f"{wording.signed(-limit / 2)}"),
+                         (0.0, f"|score| < {floor:g}: not coloured"), (limit / 2, f"{wording.signed(limit / 2)}"),
+                         (limit, f"≥ {wording.signed(limit)} spam")):
+        background, text_colour = diverging_colour(value, limit, floor)
+        legend.append(LegendStop(label=label, background=background, color=text_colour,
+                                 direction=_direction(value, floor)))
+    return legend
 
 
-def _sample(methods: dict[str, Any], index: int, sample: dict[str, Any], share: dict[str, float | None],
+def _sample(methods: dict[str, Any], index: int, sample: dict[str, Any], colour: dict[str, float],
             attention_layer: int | None, attention_head: int | None) -> SampleSection:
     figures = _figures_module()
     row = sample["row"]
@@ -538,82 +584,109 @@ def _sample(methods: dict[str, Any], index: int, sample: dict[str, Any], share: 
     sid = f"sample-{index + 1}"
     blocks: list[Block] = []
     ig = sample["integrated_gradients"]
+    modality = sample["modality"]
+    shapley = modality["shapley"]
+    image_baseline = (methods.get("integrated_gradients") or {}).get("image_baseline")
+    # Where the score starts, what each part added, and which part carried the decision.
+    blocks.append(Paragraph(wording.baseline_sentence(shapley, image_baseline), kind="lead"))
+    blocks.append(Paragraph(wording.leading_sentence(modality, sample["prediction"])))
     facts = [("Row", str(row)), ("True label", label), ("Prediction", prediction),
              ("P(spam)", f"{p_spam:.3f}"), ("P(ham)", f"{float(sample['probabilities']['ham']):.3f}")]
     if sample.get("logits"):
-        facts.append(("Spam log-odds", f"{float(sample['logits']['spam']) - float(sample['logits']['ham']):+.3f}"))
+        facts.append(("Spam log-odds", wording.signed(float(sample["logits"]["spam"]) - float(sample["logits"]["ham"]))))
     if sample.get("outcome"):
         facts.append(("Outcome", str(sample["outcome"])))
+    if sample.get("language"):
+        facts.append(("Language", str(sample["language"])))
     facts.append(("Why chosen", str(sample.get("reason", "—"))))
     facts.append(("Picture", str(sample.get("pic", "—"))))
     blocks.append(Facts(facts, name=f"{sid}-facts"))
+    blocks.append(Table(
+        name=f"{sid}_modality",
+        caption="The same numbers as the sentence above (log-odds): what the empty e-mail scores, what the text and "
+                "the picture added, and the text's share of the push toward the decision. Integrated Gradients is a "
+                "check on the Shapley split, not a second vote.",
+        columns=["Estimator", "Empty e-mail", "Text", "Picture", "E-mail", "Text share", "Leading source"],
+        rows=[[label_, float(shapley["f_none"]), float(modality[key]["text"]), float(modality[key]["image"]),
+               float(shapley["f_full"]),
+               "n/a" if modality[key].get("text_share") is None else modality[key]["text_share"],
+               wording.SOURCE_LABELS[modality[key]["leading"]]] for key, label_ in ESTIMATORS],
+        decimals=3))
 
     warnings = []
     relative = ig.get("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
     flagged = bool(ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])))
+    unreliable = ""
     if flagged:
-        warnings.append(f"Integrated Gradients did not converge well for this e-mail: the attributions miss "
-                        f"{100 * relative:.1f} % of the score change (more than {100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). "
-                        f"Treat its word and picture scores as approximate; more --ig-steps would help.")
+        unreliable = "Unreliable: Integrated Gradients did not converge for this e-mail. "
+        warnings.append(f"Integrated Gradients did not converge for this e-mail even with {ig['n_steps']} steps: the "
+                        f"attributions miss {100 * relative:.1f} % of the score change (more than "
+                        f"{100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). Its word and picture colours are unreliable and it "
+                        f"feeds no summary; raise --ig-max-steps.")
 
-    spans, legend, scale, unread = _word_spans(sample["words"], str(sample["text"]))
+    spans, legend, unread = _word_spans(sample["words"], str(sample["text"]), colour)
     unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
                    if unread.strip() else "")
     blocks.append(HighlightedText(
         name=f"{sid}-text",
-        caption=f"Each word is coloured by how strongly it pushed this e-mail toward spam (red) or toward ham "
-                f"(blue); the strongest word scores {scale:.3f}.{unread_note}",
+        caption=f"{unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward spam, "
+                f"blue toward ham) on the report's one scale. {wording.strongest_word_caption(sample['words'])}"
+                f"{unread_note}",
         spans=spans, legend=legend, unread=unread if unread.strip() else ""))
 
     picture = sample.get("picture")
+    strongest_patch = max((abs(float(v)) for r in sample["image_scores"] for v in r), default=0.0)
+    patch_note = (f" The strongest patch moved the score by {wording.magnitude(strongest_patch)} — negligible, so "
+                  f"nothing is coloured." if strongest_patch < colour["noise_floor"] else
+                  f" The strongest patch moved the score by {wording.magnitude(strongest_patch)}.")
     blocks.append(_raster_figure(
         f"{sid}_image_ig",
-        "Where in the picture the model found evidence: red areas pushed toward spam, blue toward ham.",
+        f"{unreliable}Where in the picture the model found evidence (Integrated Gradients, log-odds on the report's "
+        f"one scale): red areas pushed toward spam, blue toward ham.{patch_note}",
         f"Picture of e-mail row {row} with its Integrated Gradients heatmap on top.",
         figures.image_overlay_figure(picture, sample["image_scores"], signed=True,
-                                     title="Integrated Gradients")))
+                                     title="Integrated Gradients" + (" (unreliable)" if flagged else ""),
+                                     limit=colour["limit"], noise_floor=colour["noise_floor"])))
     image_rollout = (sample["attention"].get("image") or {}).get("rollout")
     if image_rollout:
         blocks.append(_raster_figure(
             f"{sid}_image_rollout",
-            "Where the picture encoder looked: brighter areas received more attention (attention does not say "
-            "which way they pushed).",
+            "Where the picture encoder looked, not why: brighter areas received more attention (attention does not "
+            "say which way they pushed).",
             f"Picture of e-mail row {row} with its attention rollout on top.",
             figures.image_overlay_figure(picture, image_rollout, signed=False, title="Attention rollout")))
 
     blocks.append(_raster_figure(
         f"{sid}_modality",
-        "How much of this decision came from the text and how much from the picture, by each of three methods.",
-        "Bar chart of the text and image contributions from Integrated Gradients, Shapley values and attention.",
-        figures.modality_split_figure(sample["modality"])))
-    blocks.append(Table(
-        name=f"{sid}_modality",
-        caption="Text and picture contributions by each estimator and the text's share.",
-        columns=["Estimator", "Text", "Picture", "Text share", "Leading source"],
-        rows=[[label_, float(sample["modality"][key]["text"]), float(sample["modality"][key]["image"]),
-               "n/a" if share[key] is None else share[key], _dominant(share[key])] for key, label_ in ESTIMATORS],
-        decimals=3))
+        "How far the text and the picture moved this e-mail's spam score (log-odds), by the Shapley split and, as a "
+        "check, by Integrated Gradients.",
+        "Bar chart of the text and picture contributions from Shapley values and Integrated Gradients.",
+        figures.modality_split_figure(modality)))
 
     ranked = sorted(sample["words"], key=lambda w: -abs(float(w["score"])))
-    toward_spam = [w for w in ranked if float(w["score"]) > 0][:5]
-    toward_ham = [w for w in ranked if float(w["score"]) < 0][:5]
-    blocks.append(Table(
-        name=f"{sid}_top_words", caption="The words of this e-mail with the strongest push in each direction.",
-        columns=["Toward spam", "Score", "Toward ham", "Score"],
-        rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
-               float(h["score"]) if h else ""]
-              for s, h in _zip_longest(toward_spam, toward_ham)]))
+    floor = colour["noise_floor"]
+    toward_spam = [w for w in ranked if float(w["score"]) >= floor][:5]
+    toward_ham = [w for w in ranked if float(w["score"]) <= -floor][:5]
+    if toward_spam or toward_ham:
+        blocks.append(Table(
+            name=f"{sid}_top_words",
+            caption=f"{unreliable}The words of this e-mail with the strongest push in each direction (log-odds; words "
+                    f"below {floor:g} are left out as negligible).",
+            columns=["Toward spam", "Score", "Toward ham", "Score"],
+            rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
+                   float(h["score"]) if h else ""]
+                  for s, h in _zip_longest(toward_spam, toward_ham)]))
 
     blocks.extend(_attention_blocks(sid, sample, attention_layer, attention_head))
-    baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
-        str(methods.get("integrated_gradients", {}).get("image_baseline")), "the baseline")
+    baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(str(image_baseline),
+                                                                                      "the baseline")
     convergence = figures.ig_convergence_figure(ig)
     if convergence is not None:
         blocks.append(_raster_figure(
             f"{sid}_ig_convergence",
             f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
-            f"e-mail; the word and picture scores "
-            f"add up to the total change up to a gap of {100 * relative:.1f} %.",
+            f"e-mail ({ig['n_steps']} steps); the word and picture scores add up to the total change up to a gap of "
+            f"{100 * relative:.1f} %.",
             "Line chart of the model output along the Integrated Gradients path.", convergence))
     title = f"Row {row}: {label} e-mail, predicted {prediction}"
     return SampleSection(id=sid, title=title, row=row, label=label, prediction=prediction,
@@ -665,6 +738,13 @@ def _attention_blocks(sid: str, sample: dict[str, Any], layer: int | None, head:
             f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
             figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
                                                                         f"mean of heads")))
+    fusion = sample["attention"].get("fusion")
+    if fusion:
+        blocks.append(Paragraph(
+            f"Fusion attention — where the fusion layer looked, not why: its first position (the one the classifier "
+            f"reads) puts {_pct(float(fusion['text']))} of its attention on text positions and "
+            f"{_pct(float(fusion['image']))} on picture positions. It says nothing about which way or how far either "
+            f"moved the score."))
     rollout = text_attention.get("rollout")
     if rollout:
         blocks.append(_raster_figure(
@@ -693,38 +773,37 @@ def _samples_section(samples: list[SampleSection]) -> Section:
 
 def _methods(results: dict[str, Any]) -> Section:
     methods = results["methods"]
-    ig = methods.get("integrated_gradients", {})
     blocks: list[Block] = [
         Paragraph(f"What is explained: {methods['explained_quantity']}. Every score in this report is a share of "
                   f"this number: positive pushes toward spam, negative toward ham."),
+        Paragraph("The rules every claim of this report follows", kind="heading"),
+    ]
+    # The rules as results.json recorded them (the report is rendered from results.json alone).
+    for rule in (methods.get("claims") or definitions()).values():
+        blocks.append(Paragraph(f"{rule['title']}: {rule['rule']}"))
+    blocks += [
+        Paragraph("Methods", kind="heading"),
         Paragraph("Integrated Gradients (Sundararajan et al., 2017) accumulates the model's gradients along a "
                   "straight path from a baseline input to the real one; the word and picture-patch scores add up "
-                  "to the change in the spam score between the baseline and the e-mail. The gap that is left "
-                  "(convergence delta) is reported per e-mail and flagged above "
-                  f"{100 * float(ig.get('relative_delta_limit', IG_RELATIVE_DELTA_LIMIT)):.0f} % of that change "
-                  f"(gaps under {float(ig.get('absolute_delta_floor', IG_ABSOLUTE_DELTA_FLOOR))} log-odds excepted: "
-                  "they change no conclusion even when the e-mail scores like its baseline)."),
-        Paragraph("Shapley values (two players: text and picture) are computed exactly from four model runs: both "
-                  "inputs, text only, picture only and neither (the baselines replace the missing input). The two "
-                  "values add up exactly to f(full) − f(none)."),
-        Paragraph("Fusion attention share is how much attention the fusion layer's first position puts on text "
-                  "versus picture tokens. Attention shows where the model looked, not which way it pushed, so it "
-                  "can disagree with the two attribution methods."),
+                  "to the change in the spam score between the baseline and the e-mail, up to a gap that is "
+                  "reported per e-mail. On a model whose scores saturate, the straight path can hand evidence that "
+                  "both parts carry to whichever saturates first, which is why the text/picture verdict rests on "
+                  "the Shapley split instead."),
+        Paragraph("Fusion attention is how much attention the fusion layer's first position puts on text versus "
+                  "picture tokens. Attention shows where the model looked, not which way or how far anything pushed, "
+                  "so it is shown in each e-mail's attention part and never compared with the contributions."),
         Paragraph(f"Each e-mail's attention heatmap shows {_attention_layer_text(methods)} and "
                   f"{_attention_head_text(methods)}; attention rollout (Abnar and Zuidema, 2020) multiplies the "
                   f"attention of all layers to show how much each word reaches the model's summary. Choose another "
                   f"layer or head with --attention-layer / --attention-head (analyze stores one head; render can "
                   f"switch layers)."),
-        Paragraph(f"A source is called dominant when its median share is at least {100 * TEXT_DOMINANT:.0f} % "
-                  f"(text) or at most {100 * IMAGE_DOMINANT:.0f} % (picture); otherwise the split is called balanced. Top words count how often a word was among an "
-                  f"e-mail's strongest words and average its signed score."),
         Paragraph("Limitations: attributions explain this model on these e-mails, not spam in general; baselines "
-                  "are a choice (a blank page is not 'no information'); a handful of explained e-mails is not a "
-                  "statistical sample.", kind="text"),
+                  "are a choice (a blank page is not 'no information'); the interval covers sampling of e-mails, not "
+                  "a different baseline.", kind="text"),
     ]
     for key, title in (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
-                       ("modality", "Modality settings"), ("top_words", "Top-word settings"),
-                       ("sample_selection", "Sample selection")):
+                       ("modality", "Modality settings"), ("language", "Language of each e-mail"),
+                       ("top_words", "Top-word settings"), ("sample_selection", "Sample selection")):
         if methods.get(key):
             blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
                                 rows=_flatten(methods[key])))
@@ -844,10 +923,10 @@ def _worker_count(n_samples: int, workers: int | None) -> int:
 
 def _sample_job(job: tuple[Any, ...]) -> SampleSection:
     """One sample's section, in a worker process (figures are never kept there)."""
-    methods, index, sample, share, attention_layer, attention_head = job
+    methods, index, sample, colour, attention_layer, attention_head = job
     token = _KEEP_FIGURES.set(False)
     try:
-        return _sample(methods, index, sample, share, attention_layer, attention_head)
+        return _sample(methods, index, sample, colour, attention_layer, attention_head)
     finally:
         _KEEP_FIGURES.reset(token)
 
@@ -879,7 +958,7 @@ def _start_method() -> str | None:
 
 
 @contextmanager
-def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], attention_layer: int | None,
+def _samples(results: dict[str, Any], colour: dict[str, float], attention_layer: int | None,
              attention_head: int | None, workers: int | None) -> Iterator[Callable[[], list[SampleSection]]]:
     """Start drawing every sample's section; the context yields a function that returns them in order.
 
@@ -891,14 +970,14 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
     count = _worker_count(len(raw), workers)
     method = _start_method() if count > 1 else None
     if method is None:
-        yield lambda: [_sample(results["methods"], i, s, shares[i], attention_layer, attention_head)
+        yield lambda: [_sample(results["methods"], i, s, colour, attention_layer, attention_head)
                        for i, s in enumerate(raw)]
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # Only what _sample reads goes to the workers.
-    jobs = [(results["methods"], i, s, shares[i], attention_layer, attention_head) for i, s in enumerate(raw)]
+    jobs = [(results["methods"], i, s, colour, attention_layer, attention_head) for i, s in enumerate(raw)]
     # Small chunks: a worker that falls behind (this process also draws the aggregate charts) leaves
     # little work for the other to wait on at the end.
     chunk = max(1, len(jobs) // (16 * count))
@@ -916,14 +995,13 @@ def _samples(results: dict[str, Any], shares: list[dict[str, float | None]], att
 
 def _build(results: dict[str, Any], attention_layer: int | None, attention_head: int | None,
            workers: int | None) -> Report:
-    shares = [_shares(s["modality"]) for s in results["samples"]]
-    with _samples(results, shares, attention_layer, attention_head, workers) as collect:
-        summary, aggregate = _summary(results, shares), _aggregate(results, shares)
+    with _samples(results, _colour_scale(results), attention_layer, attention_head, workers) as collect:
+        summary, aggregate = _summary(results), _aggregate(results)
         samples = collect()
     model = results["model"]
     report = Report(
         title="Spam detector explanation report",
-        subtitle=f"{model['path']} on {results['dataset']['csv']}",
+        subtitle=f"{_file_name(model['path'])} on {_file_name(results['dataset']['csv'])}",
         created=results["generator"].get("created"),
         sections=[summary, aggregate, _samples_section(samples), _methods(results), _reproducibility(results)],
         samples=samples,
