@@ -255,9 +255,9 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
     Definition(
         "ig_convergence", "Integrated Gradients convergence",
-        f"Integrated Gradients' word and picture scores should add up to f(full) - f(none). The steps start at 16 "
-        f"Gauss-Legendre nodes and double while the gap exceeds {_pct(IG_RELATIVE_DELTA_LIMIT)} of that change "
-        f"and {IG_ABSOLUTE_DELTA_FLOOR} log-odds, up to a cap. An e-mail still above it at the cap is flagged: its "
+        f"Integrated Gradients' word and picture scores should add up to f(full) - f(none). The steps start at "
+        f"--ig-steps (16 Gauss-Legendre nodes by default) and double while the gap exceeds {_pct(IG_RELATIVE_DELTA_LIMIT)} of that change "
+        f"and {IG_ABSOLUTE_DELTA_FLOOR} log-odds, up to --ig-max-steps (256). An e-mail still above it at the cap is flagged: its "
         f"word and picture colours are marked unreliable and it feeds no summary (top words, agreement).",
         {"relative_delta_limit": IG_RELATIVE_DELTA_LIMIT, "absolute_delta_floor": IG_ABSOLUTE_DELTA_FLOOR},
     ),
@@ -270,10 +270,12 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
     Definition(
         "top_words", "Top words",
-        "A word's score in an e-mail is the sum of its pieces' Integrated Gradients scores (summed again if it "
-        "occurs twice). A word is listed toward spam or toward ham by the sign of its mean score over the "
-        "e-mails it was seen in, never in both lists; it must be among the strongest words of enough e-mails. "
-        "Punctuation-only and pure-number tokens are kept in the tables, marked, but never head the lists.",
+        f"A word's score in an e-mail is the sum of its pieces' Integrated Gradients scores (summed again if it "
+        f"occurs twice), from e-mails whose Integrated Gradients converged. A word is listed toward spam or toward "
+        f"ham by the sign of its mean score over the e-mails it was seen in, never in both lists, and in neither "
+        f"when that mean is below {COLOUR_NOISE_FLOOR} log-odds; it must be among the strongest words of enough "
+        f"e-mails. Lists are ordered by total push (mean score times the e-mails it was seen in). "
+        f"Punctuation-only and pure-number tokens are kept in the tables, marked, but never head the lists.",
     ),
 )
 

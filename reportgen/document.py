@@ -197,6 +197,8 @@ class Report:
     created: str | None
     sections: list[Section]
     samples: list[SampleSection]
+    #: the verdict in plain words, with its interval, for the first page
+    headline: str = ""
 
     def section(self, section_id: str) -> Section:
         """The section with ``section_id`` (KeyError if absent)."""
@@ -361,9 +363,14 @@ def _summary(results: dict[str, Any]) -> Section:
         "text and picture (Shapley values); only pushes toward the decision count. The table “Text or picture, by "
         "group” and the methods appendix give the numbers and rules."))
     by_class = aggregate["groups"]["true_class"]
-    class_parts = [f"{name} e-mails: {wording.SOURCE_NAMES[g['leading']]}, text share {wording.interval(g)}"
-                   + (" (uncertain)" if g["hedged"] else "")
-                   for name, g in by_class.items() if g["n"]]
+    class_parts = []
+    for name, g in by_class.items():
+        if g["n"]:
+            class_parts.append(f"{name} e-mails: {wording.SOURCE_NAMES[g['leading']]}, text share "
+                               f"{wording.interval(g)}" + (" (uncertain)" if g["hedged"] else ""))
+        elif g["n_decided_by_default"]:
+            class_parts.append(f"{name} e-mails: all {g['n_decided_by_default']} decided by default (the empty e-mail "
+                               f"already scores their class; nothing in them moved it enough to count)")
     if class_parts:
         blocks.append(Paragraph("By true class — " + "; ".join(class_parts) + "."))
     agreement = aggregate["ig_agreement"]
@@ -518,8 +525,8 @@ def _verdict_table(aggregate: dict[str, Any]) -> Table:
     rows = []
     for name, g in _verdict_rows(aggregate):
         ci = g.get("ci95")
-        rows.append([name, g["n"], g["n_decided_by_default"], "n/a" if g["text_share"] is None else g["text_share"],
-                     "n/a" if not ci else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f} %",
+        rows.append([name, g["n"], g["n_decided_by_default"], wording.percent(g["text_share"]),
+                     "—" if not ci else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}\u00a0%",
                      wording.SOURCE_LABELS[g["leading"]] + (" (uncertain)" if g["hedged"] else "")])
     return Table(
         name="verdict_groups",
@@ -608,8 +615,7 @@ def _sample(methods: dict[str, Any], index: int, sample: dict[str, Any], colour:
                 "check on the Shapley split, not a second vote.",
         columns=["Estimator", "Empty e-mail", "Text", "Picture", "E-mail", "Text share", "Leading source"],
         rows=[[label_, float(shapley["f_none"]), float(modality[key]["text"]), float(modality[key]["image"]),
-               float(shapley["f_full"]),
-               "n/a" if modality[key].get("text_share") is None else modality[key]["text_share"],
+               float(shapley["f_full"]), wording.percent(modality[key].get("text_share")),
                wording.SOURCE_LABELS[modality[key]["leading"]]] for key, label_ in ESTIMATORS],
         decimals=3))
 
@@ -1005,6 +1011,7 @@ def _build(results: dict[str, Any], attention_layer: int | None, attention_head:
         created=results["generator"].get("created"),
         sections=[summary, aggregate, _samples_section(samples), _methods(results), _reproducibility(results)],
         samples=samples,
+        headline=results["aggregate"]["verdict"]["headline"],
     )
     return report
 

@@ -21,10 +21,20 @@ SOURCE_LABELS = {"text": "text", "image": "picture", "both": "both", "none": "no
 _EMPTY_PICTURE = {"white": "a blank page", "black": "a black page", "blur": "a blurred copy of its picture"}
 
 
-def signed(value: float, decimals: int = 2) -> str:
-    """``+0.40`` / ``−3.00`` with a real minus sign (what a reader sees in every sentence and table)."""
+def signed(value: float, decimals: int | None = None) -> str:
+    """``+0.40`` / ``−3.00`` / ``+0.003`` with a real minus sign (what a reader sees in sentences).
+
+    Without ``decimals``, values under 0.1 get three so that a push of 0.003 does not read +0.00.
+    """
+    if decimals is None:
+        decimals = 3 if abs(float(value)) < 0.1 else 2
     text = f"{float(value):+.{decimals}f}"
     return text.replace("-", "\u2212")
+
+
+def percent(share: float | None) -> str:
+    """A share as ``49 %`` (``—`` when there is none), the one way shares are written."""
+    return "—" if share is None else f"{100 * float(share):.0f}\u00a0%"
 
 
 def magnitude(value: float) -> str:
@@ -63,10 +73,12 @@ def leading_sentence(modality: Mapping[str, Any], prediction: int) -> str:
     leading = modality["leading"]
     if leading == "none":
         push = float(shapley["f_full"]) - float(shapley["f_none"])
-        toward = "toward" if (push > 0) == (decision == "spam") else "away from"
-        return (f"Decided by default: the e-mail's content moved the score {magnitude(push)} {toward} {decision}, "
-                f"less than the {PUSH_FLOOR} log-odds that would make it part of the explanation; the empty "
-                f"e-mail already scores {decision}.")
+        if (push > 0) != (decision == "spam"):
+            return (f"Decided by default: the e-mail's content moved the score {magnitude(push)} away from "
+                    f"{decision}; the empty e-mail's {decision} score alone explains the decision.")
+        return (f"Decided by default: the e-mail's content moved the score only {magnitude(push)} toward "
+                f"{decision}, less than the {PUSH_FLOOR} log-odds a push needs to count; the empty e-mail already "
+                f"scores {decision}.")
     share = float(shapley["text_share"])
     against = [name for name, key in (("text", "text"), ("picture", "image"))
                if (float(shapley[key]) > 0) != (decision == "spam") and float(shapley[key]) != 0]

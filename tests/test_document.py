@@ -169,6 +169,17 @@ def _paragraphs(blocks) -> str:
     return " ".join(b.text for b in blocks if isinstance(b, Paragraph))
 
 
+def test_the_first_page_states_the_verdict_with_its_interval(results: dict, document: Report) -> None:
+    from reportgen.render import render_html
+
+    verdict = results["aggregate"]["verdict"]
+    assert document.headline == verdict["headline"]
+    assert "95\u00a0% interval" in verdict["headline"] or verdict["headline"].startswith("No clear lead")
+    html = render_html(document)
+    cover_end = html.index('id="summary"')
+    assert html.index('class="headline"') < cover_end  # on the cover, before any section
+
+
 def test_no_absolute_local_path_before_the_reproducibility_appendix() -> None:
     results = make_results(2, n_predictions=8)
     results["model"]["path"] = "/home/alice/models/fold1/checkpoint-939"
@@ -228,8 +239,8 @@ def test_a_negligible_push_reads_decided_by_default_and_colours_nothing() -> Non
     sample = build_document(results).samples[1]
     text = _paragraphs(sample.blocks)
     assert "An empty e-mail with a blank page already scores −3.00 (ham)" in text
-    assert "text moved the score by +0.00 and its picture by +0.00, to −3.00 (ham)" in text
-    assert "Decided by default" in text
+    assert "text moved the score by +0.001 and its picture by +0.001, to −3.00 (ham)" in text
+    assert "Decided by default: the e-mail's content moved the score 0.002 away from ham" in text
     highlighted = next(b for b in sample.blocks if isinstance(b, HighlightedText))
     assert "moved the score by 0.002 — negligible" in highlighted.caption
     assert all(span.background == "#ffffff" and span.direction == "neutral" for span in highlighted.spans)

@@ -104,6 +104,8 @@ def headline(summary: dict[str, Any], n_total: int) -> str:
     measured = (f"on average {_pct(share)} of the push toward each decision came from the text{interval}, "
                 f"over {n} e-mails.")
     leading = summary["leading"]
+    if leading == "both":
+        return f"The decisions rest on the text and the picture together: {measured}{default_text}"
     if leading == "unclear":
         if n < MIN_VERDICT_N:
             return f"No clear lead: only {n} e-mail(s) count, too few to say; {measured}{default_text}"
@@ -166,9 +168,11 @@ def top_words(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min_count: 
     the explained e-mails: ``n_seen`` counts the e-mails it occurs in and ``mean_score`` is the mean
     of its per-e-mail scores over those; ``count`` counts the e-mails where it is among the
     ``top_k`` words by |score|. A word with ``count >= min_count`` goes to the spam list when its
-    mean score is positive, to the ham list when negative. Within a list words come first
-    (punctuation-only and pure-number tokens after them, marked by ``kind``), then by ``count``,
-    ``|mean_score|`` and alphabetically; cut at ``limit``.
+    mean score is at least the colour noise floor, to the ham list when at most minus it (a smaller
+    mean is negligible: in neither list). Within a list words come first (punctuation-only and
+    pure-number tokens after them, marked by ``kind``), then by their total push
+    ``|mean_score| * n_seen`` (a strong word in few e-mails can outrank a weak one in many) and
+    alphabetically; cut at ``limit``.
 
     Returns:
         ``{"spam": [...], "ham": [...]}`` of ``{"word", "kind", "count", "n_seen", "mean_score"}``.
@@ -190,12 +194,12 @@ def top_words(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min_count: 
         if count < min_count:
             continue
         score = mean(seen[text])
-        if score == 0:
+        if abs(score) < COLOUR_NOISE_FLOOR:
             continue
         result["spam" if score > 0 else "ham"].append(
             {"word": text, "kind": word_kind(text), "count": count, "n_seen": len(seen[text]), "mean_score": score})
     for name, rows in result.items():
-        rows.sort(key=lambda r: (r["kind"] != "word", -r["count"], -abs(r["mean_score"]), r["word"]))
+        rows.sort(key=lambda r: (r["kind"] != "word", -abs(r["mean_score"]) * r["n_seen"], r["word"]))
         result[name] = rows[:limit]
     return result
 
