@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from reportgen import figures as F
 from reportgen.errors import ResultsError
+from reportgen.names import ESTIMATOR_NAMES
+from reportgen.report import figures as F
 from tests.results_fixture import make_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +89,8 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     assert titles == ["A  Contribution (+ spam, − ham)", "B  Share of the push toward the decision",
                       "C  Text share by true class", "D  Text vs image contribution"]
     legend = fig.legends[0]
-    assert legend.get_title().get_text() == f"Modality contributions (Shapley, {len(results['samples'])} samples)"
+    assert legend.get_title().get_text() == (f"Modality contributions by {ESTIMATOR_NAMES['shapley']}, "
+                                             f"{len(results['samples'])} samples")
     assert [t.get_text() for t in legend.get_texts()] == ["text", "image"]
     ax_abs, ax_rel, ax_cls, ax_sc = fig.axes
     # A: two bars (text, image) per sample, signed: a push toward ham points down.
@@ -96,7 +98,7 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     assert len(ax_abs.patches) == 2 * n
     phi = results["samples"][1]["modality"]["shapley"]  # a ham sample: negative contributions
     assert ax_abs.patches[1].get_height() == pytest.approx(phi["text"])
-    # B: each decided sample's stacked shares add up to 100 %; one decided by default is empty and says so.
+    # B: each decided sample's stacked shares add up to 100 %; one decided by default is empty.
     heights = [p.get_height() for p in ax_rel.patches]
     shares = [s["modality"]["shapley"]["text_share"] for s in results["samples"]]
     totals = [a + b for a, b in zip(heights[:n], heights[n:])]
@@ -115,11 +117,11 @@ def test_modality_panels_mark_e_mails_decided_by_default(results: dict) -> None:
 
 def test_modality_panels_ig_estimator(results: dict) -> None:
     fig = F.modality_panels_figure(results["samples"], estimator="ig")
-    assert F.ESTIMATOR_NAMES["ig"] in fig.legends[0].get_title().get_text()
+    assert ESTIMATOR_NAMES["ig"] in fig.legends[0].get_title().get_text()
     assert F.ESTIMATOR_UNITS["ig"] in fig.axes[0].get_ylabel()
 
 
-def test_modality_panels_rejects_attention_and_unknown_estimators(results: dict) -> None:
+def test_modality_panels_reject_attention_and_unknown_estimators(results: dict) -> None:
     # Fusion attention says where the model looked, not how far anything moved the score.
     for estimator in ("attention", "lime"):
         with pytest.raises(ValueError, match="estimator must be one of shapley, ig"):
@@ -135,8 +137,9 @@ def test_estimator_agreement_one_row_per_sample_shapley_and_ig(results: dict) ->
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"row {s['row']}" for s in results["samples"]]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    # Sample 2 of the fixture did not converge: its IG marker is hollow and named so.
-    assert legend == ["Shapley", "Integrated gradients", "Integrated gradients (not converged)"]
+    # The report's one spelling of each estimator (reportgen.names); the fixture's second sample did not
+    # converge, so its IG marker is hollow and named so.
+    assert legend == ["Shapley (two-player)", "Integrated Gradients", "Integrated Gradients (not converged)"]
     first_row_y = len(results["samples"]) - 1  # first sample drawn on top
     shap = ax.collections[0].get_offsets()
     expected = results["samples"][0]["modality"]["shapley"]["text_share"] * 100
@@ -296,7 +299,7 @@ def test_modality_split_one_panel_per_estimator_on_one_scale(sample: dict) -> No
     fig = F.modality_split_figure(sample["modality"])
     assert len(fig.axes) == 2  # Shapley and IG; fusion attention is not a contribution
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert [t.split("\n")[0] for t in titles] == ["Shapley", "Integrated gradients"]
+    assert [t.split("\n")[0] for t in titles] == [ESTIMATOR_NAMES[e] for e in ("shapley", "ig")]
     share = sample["modality"]["shapley"]["text_share"]
     assert titles[0].endswith(f"text share of the push {100 * share:.0f} %")
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()  # same units, same scale
@@ -374,7 +377,7 @@ _SUBPROCESS = textwrap.dedent("""
     import hashlib, sys
     sys.path.insert(0, {root!r})
     from tests.results_fixture import make_results
-    from reportgen import figures as F
+    from reportgen.report import figures as F
     r = make_results(4)
     s = r["samples"][0]
     figs = [F.confusion_matrix_figure(r["metrics"]), F.roc_figure(r["metrics"]),

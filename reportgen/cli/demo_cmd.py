@@ -41,7 +41,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
     """
     from reportgen.cli import printable
     from reportgen.output import prepare_output_folder
-    from reportgen.render import FILENAMES
+    from reportgen.report.render import FILENAMES
     from reportgen.results.io import timestamp
 
     started = time.perf_counter()

@@ -4,7 +4,7 @@ Nothing here is demo-specific beyond choosing the inputs: the checkpoint goes th
 :func:`reportgen.mmtd.checkpoint.load_mmtd`, the tokenizer through
 :func:`reportgen.mmtd.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.mmtd.edp.load_edp`,
 the analysis through :func:`reportgen.analysis.pipeline.run_analysis` and the report through
-:func:`reportgen.render.render_report` — exactly what ``reportgen run`` does with a user's data.
+:func:`reportgen.report.render.render_report` — exactly what ``reportgen run`` does with a user's data.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     from reportgen.inputs import Inputs
     from reportgen.mmtd.edp import load_edp
     from reportgen.mmtd.preprocessing import load_preprocessor
-    from reportgen.render import render_report
+    from reportgen.report.render import render_report
 
     assets = demo_assets(assets_dir)
     out = Path(out)

@@ -1,0 +1,80 @@
+"""Helpers every section shares: number wording, modality shares, chart blocks, settings tables."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+from matplotlib.figure import Figure as MplFigure
+
+from reportgen.report.document import RASTER_DPI, Figure
+from reportgen.report.figures import figure_to_data_uri
+
+#: The report's one colour scale: ``{"limit", "noise_floor"}`` in log-odds (results.json
+#: ``aggregate.colour_scale``).
+ColourScale = dict[str, float]
+
+
+def pct(value: float | None, decimals: int = 0) -> str:
+    """``0.66`` → ``"66 %"`` (``"n/a"`` for ``None``)."""
+    # A no-break space keeps "66 %" on one line.
+    return "n/a" if value is None else f"{100 * value:.{decimals}f}\u00a0%"
+
+
+def colour_scale(results: dict[str, Any]) -> ColourScale:
+    """The report's one colour scale (log-odds) and noise floor, from results.json ``aggregate.colour_scale``."""
+    scale = results["aggregate"]["colour_scale"]
+    return {"limit": float(scale["limit"]), "noise_floor": float(scale["noise_floor"])}
+
+
+def file_name(path: str) -> str:
+    """The last part of a path: the name a reader needs before the reproducibility appendix.
+
+    A local path says nothing to a reader of a shared report and may say too much about the machine
+    it ran on; the full path and the checkpoint's sha256 are in the reproducibility appendix.
+    """
+    return PurePath(str(path)).name or str(path)
+
+
+def chart(name: str, caption: str, alt: str, fig: MplFigure, *, keep: bool, wide: bool = False,
+          raster: bool = False) -> Figure:
+    """A :class:`Figure` block holding ``fig`` as a ``data:`` URI.
+
+    Args:
+        name: file stem for exported assets.
+        caption: one sentence for the reader.
+        alt: alternative text.
+        fig: the matplotlib figure.
+        keep: keep ``fig`` on the block (asset export needs it); otherwise its memory is freed now.
+        wide: let the figure use the full page width.
+        raster: PNG at :data:`RASTER_DPI` (per-sample figures) instead of SVG.
+    """
+    # An <img> with a data: URI, not inline <svg>: nothing in the picture can become live markup in
+    # the page, and the CSP's img-src data: allows exactly this.
+    width_px = None
+    if raster:
+        src = figure_to_data_uri(fig, "png", dpi=RASTER_DPI)
+        width_px = round(float(fig.get_size_inches()[0]) * 96)
+    else:
+        src = figure_to_data_uri(fig, "svg")
+    if not keep:
+        # Free the figure's memory now (not at the next garbage collection): a 100-sample report
+        # draws hundreds of figures.
+        fig.clear()
+    return Figure(name=name, caption=caption, alt=alt, src=src, figure=fig if keep else None, wide=wide,
+                  width_px=width_px)
+
+
+def flatten(value: Any, prefix: str = "") -> list[list[Any]]:
+    """Nested dicts as (dotted key, value) rows, sorted for determinism."""
+    rows: list[list[Any]] = []
+    if isinstance(value, dict):
+        for key in sorted(value):
+            rows.extend(flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            rows.extend(flatten(item, f"{prefix}[{i}]"))
+    else:
+        text = "null" if value is None else ", ".join(map(str, value)) if isinstance(value, list) else value
+        rows.append([prefix, text if isinstance(text, (int, float)) and not isinstance(text, bool) else str(text)])
+    return rows

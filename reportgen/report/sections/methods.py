@@ -1,0 +1,61 @@
+"""The methods appendix: what is explained, every rule a claim rests on, how each method works, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reportgen.claims import definitions
+from reportgen.report.document import Block, Paragraph, Section, Table
+from reportgen.report.sections.common import flatten
+
+#: results.json ``methods`` keys shown as settings tables, with their captions.
+_SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
+             ("modality", "Modality settings"), ("language", "Language of each e-mail"),
+             ("top_words", "Top-word settings"), ("sample_selection", "Sample selection"))
+
+
+def methods_section(results: dict[str, Any]) -> Section:
+    """The "Methods" appendix (id ``methods``): every rule of :mod:`reportgen.claims`, the methods, settings."""
+    methods = results["methods"]
+    blocks: list[Block] = [
+        Paragraph(f"What is explained: {methods['explained_quantity']}. Every score in this report is a share of "
+                  f"this number: positive pushes toward spam, negative toward ham."),
+        Paragraph("The rules every claim of this report follows", kind="heading"),
+    ]
+    # The rules as results.json recorded them (the report is rendered from results.json alone).
+    blocks += [Paragraph(f"{rule['title']}: {rule['rule']}") for rule in (methods.get("claims") or definitions()).values()]
+    blocks += [
+        Paragraph("Methods", kind="heading"),
+        Paragraph("Integrated Gradients (Sundararajan et al., 2017) accumulates the model's gradients along a "
+                  "straight path from a baseline input to the real one; the word and picture-patch scores add up "
+                  "to the change in the spam score between the baseline and the e-mail, up to a gap that is "
+                  "reported per e-mail. On a model whose scores saturate, the straight path can hand evidence that "
+                  "both parts carry to whichever saturates first, which is why the text/picture verdict rests on "
+                  "the Shapley split instead."),
+        Paragraph("Fusion attention is how much attention the fusion layer's first position puts on text versus "
+                  "picture tokens. Attention shows where the model looked, not which way or how far anything pushed, "
+                  "so it is shown in each e-mail's attention part and never compared with the contributions."),
+        Paragraph(f"Each e-mail's attention heatmap shows {_attention_layer_text(methods)} and "
+                  f"{_attention_head_text(methods)}; attention rollout (Abnar and Zuidema, 2020) multiplies the "
+                  f"attention of all layers to show how much each word reaches the model's summary. Choose another "
+                  f"layer or head with --attention-layer / --attention-head (analyze stores one head; render can "
+                  f"switch layers)."),
+        Paragraph("Limitations: attributions explain this model on these e-mails, not spam in general; baselines "
+                  "are a choice (a blank page is not 'no information'); the interval covers the sampling of e-mails, "
+                  "not a different baseline."),
+    ]
+    for key, title in _SETTINGS:
+        if methods.get(key):
+            blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
+                                rows=flatten(methods[key])))
+    return Section(id="methods", title="Methods", kind="appendix", blocks=blocks)
+
+
+def _attention_layer_text(methods: dict[str, Any]) -> str:
+    layer = (methods.get("attention") or {}).get("layer", -1)
+    return "the last text layer (the default)" if layer in (-1, None) else f"text layer {layer} (counting from 0)"
+
+
+def _attention_head_text(methods: dict[str, Any]) -> str:
+    head = (methods.get("attention") or {}).get("head", "mean")
+    return "the mean of all heads (the default)" if head in (None, "mean") else f"head {head}"

@@ -1,0 +1,360 @@
+""""E-mails one by one": an index table and one card per explained e-mail.
+
+A card is a list of block builders (:data:`SAMPLE_BLOCKS`) run in order on a :class:`SampleInput`;
+a new explanation method adds its per-e-mail chart or table by appending one builder. Cards are
+built independently of each other (and of the rest of the report), so
+:func:`reportgen.report.build.build_document` can draw them in worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Any
+
+from reportgen.claims import IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
+from reportgen.errors import ResultsError
+from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS, OUTCOME_NAMES, class_name
+from reportgen.report import figures, wording
+from reportgen.report.document import (
+    Block,
+    Facts,
+    HighlightedText,
+    LegendStop,
+    Paragraph,
+    SampleSection,
+    Section,
+    Table,
+    WordSpan,
+)
+from reportgen.report.sections.common import ColourScale, chart, pct
+
+
+@dataclass(frozen=True)
+class SampleInput:
+    """Everything one e-mail's card is built from (plain data: it is sent to worker processes)."""
+
+    #: position among the explained samples (0-based)
+    index: int
+    #: the sample of results.json
+    sample: dict[str, Any]
+    #: results.json ``methods``
+    methods: dict[str, Any]
+    #: the report's one colour scale for words and picture patches (log-odds)
+    colour: ColourScale
+    attention_layer: int | None
+    attention_head: int | None
+    #: keep matplotlib figures on the blocks (asset export)
+    keep_figures: bool
+
+    @property
+    def id(self) -> str:
+        """The card's anchor id (and prefix of its asset names)."""
+        return f"sample-{self.index + 1}"
+
+    @property
+    def ig_relative_delta(self) -> float:
+        """IG's completeness gap as a share of |f(input) − f(baseline)|."""
+        ig = self.sample["integrated_gradients"]
+        return ig.get("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
+
+    @property
+    def flagged(self) -> bool:
+        """Whether IG did not converge for this e-mail (its colours are unreliable)."""
+        ig = self.sample["integrated_gradients"]
+        return bool(ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])))
+
+    @property
+    def unreliable(self) -> str:
+        """The caption prefix of every colour that comes from an unconverged IG ("" when converged)."""
+        return "Unreliable: Integrated Gradients did not converge for this e-mail. " if self.flagged else ""
+
+    def raster(self, name: str, caption: str, alt: str, fig: Any) -> Block:
+        """A per-sample chart block (PNG) named ``<card id>_<name>``."""
+        return chart(f"{self.id}_{name}", caption, alt, fig, keep=self.keep_figures, raster=True)
+
+
+def sample_section(context: SampleInput) -> SampleSection:
+    """One explained e-mail's card.
+
+    Raises:
+        ResultsError: the requested attention layer/head is not in results.json.
+    """
+    sample = context.sample
+    label, prediction = class_name(sample["label"]), class_name(sample["prediction"])
+    correct = None if sample["label"] is None else sample["label"] == sample["prediction"]
+    p_spam = float(sample["probabilities"]["spam"])
+    confidence = p_spam if sample["prediction"] == 1 else 1 - p_spam
+    if correct is None:
+        verdict = f"The model called this e-mail {prediction} ({pct(confidence, 1)} sure); its true label is unknown."
+    else:
+        verdict = (f"The model called this e-mail {prediction} ({pct(confidence, 1)} sure) and it is {label}: "
+                   f"{'correct' if correct else 'a mistake'}.")
+    blocks: list[Block] = []
+    for build in SAMPLE_BLOCKS:
+        blocks.extend(build(context))
+    return SampleSection(id=context.id, title=f"Row {sample['row']}: {label} e-mail, predicted {prediction}",
+                         row=sample["row"], label=label, prediction=prediction,
+                         outcome=str(sample.get("outcome") or ""), correct=correct, prob_spam=p_spam,
+                         reason=str(sample.get("reason", "")), pic=str(sample.get("pic", "")), verdict=verdict,
+                         blocks=blocks, warnings=_warnings(context))
+
+
+def samples_section(samples: list[SampleSection]) -> Section:
+    """The "E-mails one by one" section: an index table linking to each card, then the cards."""
+    if not samples:
+        return Section(id="samples", title="E-mails one by one", kind="samples",
+                       blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
+                                         "which ones are).")])
+    table = Table(
+        name="sample_index", caption="The e-mails explained in detail; the number in the first column leads to each one.",
+        columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],
+        rows=[[i + 1, s.row, s.label, s.prediction, s.prob_spam, s.outcome or "—", s.reason]
+              for i, s in enumerate(samples)],
+        links=[f"#{s.id}" for s in samples])
+    return Section(id="samples", title="E-mails one by one", kind="samples", blocks=[table], samples=samples,
+                   intro="Each e-mail below shows what the model decided, which words and which parts of the "
+                         "picture drove the decision, and how much came from text versus picture.")
+
+
+def _warnings(context: SampleInput) -> list[str]:
+    if not context.flagged:
+        return []
+    steps = context.sample["integrated_gradients"]["n_steps"]
+    return [f"Integrated Gradients did not converge for this e-mail even with {steps} steps: the attributions miss "
+            f"{100 * context.ig_relative_delta:.1f} % of the score change (more than "
+            f"{100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). Its word and picture colours are unreliable and it feeds no "
+            f"summary; raise --ig-max-steps."]
+
+
+# ------------------------------------------------------------------------------------ card blocks
+
+
+def _decision(context: SampleInput) -> list[Block]:
+    """Where the score starts (the empty e-mail), what each part added, and which part carried it."""
+    sample = context.sample
+    modality = sample["modality"]
+    image_baseline = (context.methods.get("integrated_gradients") or {}).get("image_baseline")
+    shapley = modality["shapley"]
+    return [
+        Paragraph(wording.baseline_sentence(shapley, image_baseline), kind="lead"),
+        Paragraph(wording.leading_sentence(modality, sample["prediction"])),
+        Table(name=f"{context.id}_modality",
+              caption="The same numbers as the sentence above (log-odds): what the empty e-mail scores, what the "
+                      "text and the picture added, and the text's share of the push toward the decision. Integrated "
+                      "Gradients is a check on the Shapley split, not a second vote.",
+              columns=["Estimator", "Empty e-mail", "Text", "Picture", "E-mail", "Text share", "Leading source"],
+              rows=[[ESTIMATOR_NAMES[key], float(shapley["f_none"]), float(modality[key]["text"]),
+                     float(modality[key]["image"]), float(shapley["f_full"]),
+                     wording.percent(modality[key].get("text_share")),
+                     wording.SOURCE_LABELS[modality[key]["leading"]]] for key in ESTIMATORS],
+              decimals=3),
+    ]
+
+
+def _facts(context: SampleInput) -> list[Block]:
+    sample = context.sample
+    p_spam = float(sample["probabilities"]["spam"])
+    facts = [("Row", str(sample["row"])), ("True label", class_name(sample["label"])),
+             ("Prediction", class_name(sample["prediction"])), ("P(spam)", f"{p_spam:.3f}"),
+             ("P(ham)", f"{float(sample['probabilities']['ham']):.3f}")]
+    if sample.get("logits"):
+        facts.append(("Spam log-odds",
+                      wording.signed(float(sample["logits"]["spam"]) - float(sample["logits"]["ham"]))))
+    if sample.get("outcome"):
+        facts.append(("Outcome", f"{sample['outcome']} ({OUTCOME_NAMES[sample['outcome']]})"))
+    if sample.get("language"):
+        facts.append(("Language", str(sample["language"])))
+    facts.append(("Why chosen", str(sample.get("reason", "—"))))
+    facts.append(("Picture", str(sample.get("pic", "—"))))
+    return [Facts(facts, name=f"{context.id}-facts")]
+
+
+def _highlighted_text(context: SampleInput) -> list[Block]:
+    spans, legend, unread = _word_spans(context.sample["words"], str(context.sample["text"]), context.colour)
+    unread = unread if unread.strip() else ""
+    unread_note = " Grey italic text at the end lies beyond the model's length limit and was not read." if unread else ""
+    return [HighlightedText(
+        name=f"{context.id}-text",
+        caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
+                f"spam, blue toward ham) on the report's one scale. "
+                f"{wording.strongest_word_caption(context.sample['words'])}{unread_note}",
+        spans=spans, legend=legend, unread=unread)]
+
+
+def _direction(score: float, noise_floor: float) -> str:
+    # Below the noise floor a word is "neutral": colouring it would suggest a signal that is noise.
+    if abs(score) < noise_floor:
+        return "neutral"
+    return "spam" if score > 0 else "ham"
+
+
+def _word_spans(words: list[dict[str, Any]], text: str, colour: ColourScale
+                ) -> tuple[list[WordSpan], list[LegendStop], str]:
+    """Coloured spans for ``words`` on the report's one scale, aligned with the e-mail ``text``.
+
+    Returns the spans, the legend (numbers in log-odds) and the text left after the last word.
+    """
+    limit, floor = colour["limit"], colour["noise_floor"]
+    spans = []
+    position = 0
+    for w in words:
+        score = float(w["score"])
+        word = str(w["text"])
+        background, text_colour = figures.diverging_colour(score, limit, floor)
+        # Words come from the tokenizer in text order; one it rewrote (e.g. [UNK]) is not found, and
+        # then it is shown after a plain space.
+        found = text.find(word, position) if word else -1
+        before = text[position:found] if found >= 0 else " "
+        if not spans:
+            before = before.lstrip()  # leading blank lines would only push the text down
+        position = found + len(word) if found >= 0 else position
+        spans.append(WordSpan(text=word, score=score, background=background, color=text_colour,
+                              direction=_direction(score, floor), before=before))
+    return spans, colour_legend(colour), (text[position:] if words else text).rstrip()
+
+
+def colour_legend(colour: ColourScale) -> list[LegendStop]:
+    """The one legend of word colours, in log-odds: both ends, halves, and the uncoloured band."""
+    limit, floor = colour["limit"], colour["noise_floor"]
+    legend = []
+    for value, label in ((-limit, f"≤ {wording.signed(-limit)} ham"), (-limit / 2, wording.signed(-limit / 2)),
+                         (0.0, f"|score| < {floor:g}: not coloured"), (limit / 2, wording.signed(limit / 2)),
+                         (limit, f"≥ {wording.signed(limit)} spam")):
+        background, text_colour = figures.diverging_colour(value, limit, floor)
+        legend.append(LegendStop(label=label, background=background, color=text_colour,
+                                 direction=_direction(value, floor)))
+    return legend
+
+
+def _image_attribution(context: SampleInput) -> list[Block]:
+    sample, colour = context.sample, context.colour
+    strongest = max((abs(float(v)) for row in sample["image_scores"] for v in row), default=0.0)
+    note = (f" The strongest patch moved the score by {wording.magnitude(strongest)} — negligible, so nothing is "
+            f"coloured." if strongest < colour["noise_floor"] else
+            f" The strongest patch moved the score by {wording.magnitude(strongest)}.")
+    return [context.raster(
+        "image_ig",
+        f"{context.unreliable}Where in the picture the model found evidence (Integrated Gradients, log-odds on the "
+        f"report's one scale): red areas pushed toward spam, blue toward ham.{note}",
+        f"Picture of e-mail row {sample['row']} with its Integrated Gradients heatmap on top.",
+        figures.image_overlay_figure(sample.get("picture"), sample["image_scores"], signed=True,
+                                     title="Integrated Gradients" + (" (unreliable)" if context.flagged else ""),
+                                     limit=colour["limit"], noise_floor=colour["noise_floor"]))]
+
+
+def _image_rollout(context: SampleInput) -> list[Block]:
+    sample = context.sample
+    rollout = (sample["attention"].get("image") or {}).get("rollout")
+    if not rollout:
+        return []
+    return [context.raster(
+        "image_rollout",
+        "Where the picture encoder looked, not why: brighter areas received more attention (attention does not "
+        "say which way they pushed).",
+        f"Picture of e-mail row {sample['row']} with its attention rollout on top.",
+        figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout"))]
+
+
+def _modality(context: SampleInput) -> list[Block]:
+    return [context.raster(
+        "modality",
+        "How far the text and the picture moved this e-mail's spam score (log-odds), by the Shapley split and, as a "
+        "check, by Integrated Gradients.",
+        "Bar chart of the text and picture contributions from Shapley values and Integrated Gradients.",
+        figures.modality_split_figure(context.sample["modality"]))]
+
+
+def _top_words(context: SampleInput) -> list[Block]:
+    floor = context.colour["noise_floor"]
+    ranked = sorted(context.sample["words"], key=lambda w: -abs(float(w["score"])))
+    toward_spam = [w for w in ranked if float(w["score"]) >= floor][:5]
+    toward_ham = [w for w in ranked if float(w["score"]) <= -floor][:5]
+    if not (toward_spam or toward_ham):
+        return []  # the text caption already says every word is negligible
+    return [Table(
+        name=f"{context.id}_top_words",
+        caption=f"{context.unreliable}The words of this e-mail with the strongest push in each direction (log-odds; "
+                f"words below {floor:g} are left out as negligible).",
+        columns=["Toward spam", "Score", "Toward ham", "Score"],
+        rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
+               float(h["score"]) if h else ""]
+              for s, h in zip_longest(toward_spam, toward_ham)])]
+
+
+def _attention(context: SampleInput) -> list[Block]:
+    """Text attention heatmap of the chosen layer/head and the text rollout."""
+    sample, layer, head = context.sample, context.attention_layer, context.attention_head
+    text_attention = sample["attention"].get("text") or {}
+    tokens = sample["tokens"]
+    selected = text_attention.get("selected") or {}
+    cls_rows = text_attention.get("cls_rows") or []
+    blocks: list[Block] = []
+    stored_layer, stored_head = selected.get("layer"), selected.get("head")
+    if head is not None and stored_head != head:
+        raise ResultsError(
+            f"results.json stores text attention of head {stored_head!r} only; re-run analyze with "
+            f"--attention-head {head} to show head {head}")
+    n_layers = len(cls_rows)
+    if layer is not None:
+        if not -n_layers <= layer < n_layers:
+            raise ResultsError(f"results.json has {n_layers} text attention layers; --attention-layer {layer} "
+                               f"is out of range")
+        layer %= n_layers  # -1 = last, as in analyze
+    counting = f"0 = first, {n_layers - 1} = last" if n_layers else "0 = first"
+    if layer is None or layer == stored_layer:
+        if selected.get("matrix"):
+            head_text = "the mean of all heads" if stored_head in (None, "mean") else f"head {stored_head}"
+            blocks.append(context.raster(
+                "attention",
+                f"Which words each word attends to in text layer {stored_layer} ({counting}; {head_text}); "
+                f"brighter cells mean more attention.",
+                f"Heatmap of text self-attention, layer {stored_layer}, {head_text}.",
+                figures.attention_heatmap_figure(tokens, selected["matrix"],
+                                                 title=f"Layer {stored_layer}, {head_text}")))
+    else:
+        blocks.append(context.raster(
+            "attention",
+            f"How much the [CLS] summary position attends to each word in text layer {layer} ({counting}; mean "
+            f"of all heads).",
+            f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
+            figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
+                                                                        f"mean of heads")))
+    fusion = sample["attention"].get("fusion")
+    if fusion:
+        blocks.append(Paragraph(
+            f"Fusion attention — where the fusion layer looked, not why: its first position (the one the classifier "
+            f"reads) puts {pct(float(fusion['text']))} of its attention on text positions and "
+            f"{pct(float(fusion['image']))} on picture positions. It says nothing about which way or how far either "
+            f"moved the score."))
+    rollout = text_attention.get("rollout")
+    if rollout:
+        blocks.append(context.raster(
+            "text_rollout",
+            "Attention rollout: how much each word feeds the model's summary after all text layers (attention "
+            "shows where the model looked, not which way a word pushed).",
+            "Bar chart of attention rollout over the tokens.", figures.text_rollout_figure(tokens, rollout)))
+    return blocks
+
+
+def _ig_convergence(context: SampleInput) -> list[Block]:
+    ig = context.sample["integrated_gradients"]
+    convergence = figures.ig_convergence_figure(ig)
+    if convergence is None:
+        return []
+    baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
+        str(context.methods.get("integrated_gradients", {}).get("image_baseline")), "the baseline")
+    return [context.raster(
+        "ig_convergence",
+        f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
+        f"e-mail ({ig['n_steps']} steps); the word and picture scores add up to the total change up to a gap of "
+        f"{100 * context.ig_relative_delta:.1f} %.",
+        "Line chart of the model output along the Integrated Gradients path.", convergence)]
+
+
+#: The blocks of every e-mail's card, in reading order.
+SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
+    _decision, _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
+    _ig_convergence,
+)
