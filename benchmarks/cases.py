@@ -5,7 +5,7 @@ last line of stdout. :mod:`benchmarks.run` starts every case in a fresh interpre
 (``ru_maxrss``) is per process, so sharing one would report the maximum of all cases.
 
 All model cases use a **full-size** random-weight MMTD (bert-base-multilingual-cased + dit-base
-shapes, ~270 M parameters) built from :func:`reportgen.model.mmtd_base_config`, whose state dict is
+shapes, ~270 M parameters) built from :func:`reportgen.mmtd.model.mmtd_base_config`, whose state dict is
 checked against the published 431-entry layout, 256 tokens and 224 px pictures.
 """
 
@@ -56,12 +56,12 @@ def full_size_model(device: str, attention: str = "sdpa"):
     """A full-size MMTD with random weights, checked against the shared checkpoint layout."""
     import torch
 
-    from reportgen.model import MMTD, mmtd_base_config
+    from reportgen.mmtd.model import MMTD, mmtd_base_config
 
     torch.manual_seed(0)
     model = MMTD(mmtd_base_config()).eval()
     if LAYOUT.exists():
-        from reportgen.checkpoint import original_state_dict
+        from reportgen.mmtd.checkpoint import original_state_dict
 
         layout = json.loads(LAYOUT.read_text())["layout"]
         ours = {k: list(v.shape) for k, v in original_state_dict(model).items()}
@@ -116,12 +116,12 @@ def case_forward(device: str, quick: bool) -> dict:
 
 
 def case_predict(device: str, quick: bool) -> dict:
-    """``reportgen.predict.predict`` on a synthetic EDP folder vs the raw forward at the same batch size."""
+    """``reportgen.analysis.predict.predict`` on a synthetic EDP folder vs the raw forward at the same batch size."""
     import torch
     from PIL import Image
 
-    from reportgen.data import load_edp
-    from reportgen.predict import predict
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.analysis.predict import predict
 
     n, batch_size = (16, 8) if quick else (64, 16)
     model = full_size_model(device)
@@ -157,7 +157,7 @@ def _full_size_preprocessor(tokenizer_dir: Path):
     """A WordPiece tokenizer with a 30k vocabulary (no download) and the DiT-equivalent image processor."""
     from transformers import BertTokenizerFast
 
-    from reportgen.preprocessing import Preprocessor, load_preprocessor
+    from reportgen.mmtd.preprocessing import Preprocessor, load_preprocessor
 
     tokenizer_dir.mkdir(parents=True, exist_ok=True)
     specials = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -172,7 +172,7 @@ def _full_size_preprocessor(tokenizer_dir: Path):
 
 def _forward_backward_floor(model, device: str, batch_size: int) -> float:
     """Seconds of one batched forward+backward of the spam log-odds w.r.t. the embeddings."""
-    from reportgen.model import spam_log_odds
+    from reportgen.mmtd.model import spam_log_odds
 
     batch = synthetic_batch(batch_size, device)
     # Only input gradients, as IG needs: parameter gradients would inflate the floor.
@@ -191,13 +191,13 @@ def _forward_backward_floor(model, device: str, batch_size: int) -> float:
 
 
 def _explain_options(**overrides):
-    from reportgen.attribution import ExplainOptions
+    from reportgen.options import ExplainOptions
 
     return ExplainOptions(**overrides)
 
 
 def _ig(model, device: str, **overrides) -> dict:
-    from reportgen.attribution import integrated_gradients
+    from reportgen.explain.ig import integrated_gradients
 
     batch = synthetic_batch(1, device)
     return integrated_gradients(model, batch, SPECIAL_IDS, _explain_options(**overrides))
@@ -257,10 +257,9 @@ def case_fusion_ig(device: str, quick: bool) -> dict:
     baseline) and the aggregate mode, where the encoder states come from the prediction pass that
     ran anyway and the baseline's states are shared by every e-mail.
     """
-    from reportgen.attribution import (
-        baseline_inputs, encoder_states, fusion_integrated_gradients, prepare_inputs,
-    )
-    from reportgen.modality import ig_modality_split
+    from benchmarks.fusion_ig import fusion_integrated_gradients
+    from reportgen.explain.baselines import baseline_inputs, encoder_states, prepare_inputs
+    from reportgen.explain.modality import ig_modality_split
 
     options = _explain_options()
     model = full_size_model(device)

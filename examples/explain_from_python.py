@@ -3,7 +3,8 @@
     python examples/explain_from_python.py CHECKPOINT TOKENIZER EDP.csv PICTURES_DIR OUT_DIR
 
 Without arguments it uses the shipped demo model and writes the demo corpus to ./example-data, so
-it runs anywhere reportgen is installed (no download).
+it runs anywhere reportgen is installed (no download). Apart from finding the demo's files, only the
+public API (``import reportgen``) is used; a problem with the inputs is one line on stderr and exit code 1, as on the command line.
 """
 
 from __future__ import annotations
@@ -11,47 +12,44 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reportgen.analyze import AnalysisOptions, run_analysis
-from reportgen.checkpoint import load_mmtd
-from reportgen.cli.options import Inputs
-from reportgen.data import load_edp
-from reportgen.preprocessing import load_preprocessor
-from reportgen.render import render_report
-from reportgen.results import save_results
+import reportgen
+from reportgen.errors import ReportgenError
 
 
 def main(argv: list[str]) -> None:
     if argv:
+        if len(argv) != 5:
+            raise SystemExit(__doc__.split("\n\n")[1])
         checkpoint, tokenizer, csv_path, pictures, out = argv
-        max_length = 256  # MMTD's training length
     else:
         from reportgen.demo.corpus import write_demo_corpus
         from reportgen.demo.pipeline import demo_assets
 
-        assets = demo_assets()
-        checkpoint, tokenizer, max_length = assets.checkpoint, assets.tokenizer, assets.max_length
+        assets = demo_assets()  # the small demo MMTD shipped with reportgen
+        checkpoint, tokenizer = assets.checkpoint, assets.tokenizer
         csv_path = write_demo_corpus(Path("example-data"), n=40, seed=assets.corpus_seed)
         pictures, out = Path("example-data") / "pics", "example-report"
 
-    loaded = load_mmtd(checkpoint)  # strict: refuses anything but the exact MMTD layout
-    print(f"loaded {loaded.info.parameter_count:,} parameters, sha256 {loaded.info.sha256[:12]}…")
-    preprocessor = load_preprocessor(str(tokenizer), None, loaded.info.config.image.image_size, max_length)
-    dataset = load_edp(csv_path, pictures)
-    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device="cpu")
+    # Strict: refuses anything but the exact MMTD layout; the text length follows the checkpoint.
+    inputs = reportgen.load(checkpoint, csv_path, pictures, tokenizer=str(tokenizer), device="cpu")
+    info = inputs.loaded.info
+    print(f"loaded {info.parameter_count:,} parameters, sha256 {info.sha256[:12]}…")
 
     # Explain two spam and two ham e-mails plus the least confident one, with 32 IG steps.
-    options = AnalysisOptions(samples="2:2", least_confident=1, ig_steps=32, min_count=1, deterministic=True)
-    results = run_analysis(inputs, options, command="examples/explain_from_python.py", progress=True)
-
+    results = reportgen.analyze(inputs, samples="2:2", least_confident=1, ig_steps=32, min_count=1,
+                                deterministic=True, command="examples/explain_from_python.py")
     out_dir = Path(out)
-    save_results(results, out_dir / "results.json")  # validated against the published schema
+    reportgen.save(results, out_dir / "results.json")  # validated against the published schema
     for sample in results["samples"]:
         shapley = sample["modality"]["shapley"]
         print(f"row {sample['row']}: P(spam) = {sample['probabilities']['spam']:.3f}, "
               f"text share (Shapley) = {shapley['text_share']:.2f}")
-    written = render_report(results, out_dir, formats=("html", "pdf"), deterministic=True)
+    written = reportgen.render(results, out_dir, formats=("html", "pdf"), deterministic=True)
     print("report:", written["html"])
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except ReportgenError as error:
+        raise SystemExit(f"error: {error.message}") from None

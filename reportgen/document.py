@@ -19,8 +19,8 @@ from statistics import median
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-from reportgen.aggregate import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
-from reportgen.aggregate import IMAGE_DOMINANT, TEXT_DOMINANT, text_share, verdict_label
+from reportgen.analysis.aggregate import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
+from reportgen.analysis.aggregate import IMAGE_DOMINANT, TEXT_DOMINANT, text_share, verdict_label
 from reportgen.errors import ResultsError
 
 ESTIMATORS = (("ig", "Integrated Gradients"), ("shapley", "Shapley (two-player)"), ("attention", "Fusion attention"))
@@ -268,7 +268,7 @@ def _direction(score: float, scale: float) -> str:
 
 
 def _shares(modality: dict[str, Any]) -> dict[str, float | None]:
-    """Text share per estimator, by the same rule as the aggregate (reportgen.aggregate.text_share)."""
+    """Text share per estimator, by the same rule as the aggregate (reportgen.analysis.aggregate.text_share)."""
     return {key: text_share(modality[key]) for key, _ in ESTIMATORS}
 
 

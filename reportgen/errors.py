@@ -1,13 +1,11 @@
 """User-facing errors.
 
 Every problem a user can fix (bad file, missing key, bad row, missing column …) is raised as a
-:class:`ReportgenError`. The CLI prints its message as one line, exits non-zero and writes nothing;
-anything else is a bug and keeps its traceback.
+:class:`ReportgenError`. The library never imports Click: the CLI (:mod:`reportgen.cli`) turns
+these errors into one line on stderr and exit code 1; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
-
-import click
 
 
 def first_line(error: BaseException) -> str:
@@ -16,14 +14,20 @@ def first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-class ReportgenError(click.ClickException):
-    """A problem with the user's input, reported as one line and exit code 1."""
+class ReportgenError(Exception):
+    """A problem with the user's input, reported as one line and exit code 1.
+
+    Attributes:
+        message: the one-line message (whitespace, newlines included, collapsed to single spaces).
+        exit_code: the process exit code the CLI uses for it.
+    """
 
     exit_code = 1
 
     def __init__(self, message: str) -> None:
         # One line: the CLI contract is "one clear line naming the problem".
-        super().__init__(" ".join(str(message).split()))
+        self.message = " ".join(str(message).split())
+        super().__init__(self.message)
 
 
 class CheckpointError(ReportgenError):

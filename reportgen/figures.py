@@ -37,7 +37,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from reportgen.aggregate import text_share
+from reportgen.analysis.aggregate import text_share
 from reportgen.errors import ResultsError
 
 __all__ = [
@@ -194,7 +194,7 @@ def symmetric_limit(values: Any) -> float:
 
 
 def _share(entry: Mapping[str, Any]) -> float:
-    """:func:`reportgen.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
+    """:func:`reportgen.analysis.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
     share = text_share(entry)
     return math.nan if share is None else share
 

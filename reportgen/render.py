@@ -17,7 +17,7 @@ from reportgen import __version__
 from reportgen.document import Report, build_document
 from reportgen.errors import ReportgenError
 from reportgen.resources import resource_dir
-from reportgen.results import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
+from reportgen.results.io import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
 
 FORMATS = ("json", "html", "pdf")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}

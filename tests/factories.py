@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from transformers import BeitConfig, BertConfig
 
-from reportgen.model import MMTD, MMTDConfig
+from reportgen.mmtd.model import MMTD, MMTDConfig
 
 #: A word-level vocabulary big enough for the test e-mails (WordPiece with ## continuation pieces).
 VOCAB = [

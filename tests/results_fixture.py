@@ -1,6 +1,6 @@
 """A synthetic but plausible results.json dict for rendering tests (no model, no torch).
 
-``make_results(n_samples)`` follows reportgen/schema/results.schema.json exactly; the numbers are
+``make_results(n_samples)`` follows reportgen/results/schema/results.schema.json exactly; the numbers are
 internally consistent (IG attributions sum to f(input) - f(baseline) up to the recorded delta,
 Shapley values sum to f(full) - f(none), attention shares sum to 1, metrics match predictions).
 ``hostile=True`` puts attacker-controlled content (HTML, CSS, javascript: links, Jinja syntax) in
@@ -260,7 +260,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
         evil_host: host the hostile URLs point at (e.g. ``127.0.0.1:PORT`` of a recording server).
 
     Returns:
-        A plain-JSON dict that passes ``reportgen.results.validate_results``.
+        A plain-JSON dict that passes ``reportgen.results.io.validate_results``.
     """
     rng = random.Random(1234)
     n_predictions = max(n_predictions, 2 * n_samples)  # sample i sits on row 2i or 2i + 1
@@ -303,7 +303,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
     if hostile:
         skipped.append({"row": 42, "pic": HOSTILE_STRINGS[1], "reason": f"unreadable picture {HOSTILE_STRINGS[2]}"})
     # The real aggregation code (pure, no torch), so the fixture's aggregate matches what analyze writes.
-    from reportgen.aggregate import aggregate_samples
+    from reportgen.analysis.aggregate import aggregate_samples
 
     aggregate = aggregate_samples(samples, top_k=10, min_count=1, skipped=skipped)
     if hostile:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from reportgen.aggregate import aggregate_samples, modality_summary, text_share, top_words, verdict_label
+from reportgen.analysis.aggregate import aggregate_samples, modality_summary, text_share, top_words, verdict_label
 
 
 def _sample(row, label, prediction, ig=(3.0, 1.0), shapley=(3.0, 1.0), attention=(0.7, 0.3), words=(),
@@ -98,7 +98,7 @@ def test_warnings_for_ig_gap_skipped_rows_and_few_samples():
 
 
 def test_aggregate_block_validates_inside_a_results_document():
-    from reportgen.results import validate_results
+    from reportgen.results.io import validate_results
     from tests.results_fixture import make_results
 
     results = make_results(n_samples=4)
@@ -109,7 +109,7 @@ def test_aggregate_block_validates_inside_a_results_document():
 def test_aggregate_does_not_import_torch():
     import subprocess
 
-    code = "import sys, reportgen.aggregate; print('torch' in sys.modules)"
+    code = "import sys, reportgen.analysis.aggregate; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -125,6 +125,6 @@ def test_aggregate_does_not_import_torch():
 )
 def test_ig_flag_needs_a_gap_that_matters(delta, f_input, f_baseline, flagged):
     # Regression: the demo flagged every ham e-mail (relative deltas of 4000 %) whose score barely moved.
-    from reportgen.aggregate import ig_flagged
+    from reportgen.analysis.aggregate import ig_flagged
 
     assert ig_flagged(delta, f_input, f_baseline) is flagged

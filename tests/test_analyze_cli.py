@@ -3,7 +3,7 @@
 Most tests replace the attribution step with ``stand_in_explain_sample`` (a cheap, deterministic test
 double that honours the explain_sample contract: scores per real token, a patch grid, complete IG,
 efficient Shapley), so they test selection, assembly, saving and the CLI quickly. One test runs the
-real :mod:`reportgen.attribution` when it is installed.
+real :mod:`reportgen.explain.ig` when it is installed.
 """
 
 from __future__ import annotations
@@ -20,29 +20,15 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-import reportgen.analyze as analyze
-from reportgen.checkpoint import save_checkpoint
+import reportgen.analysis.pipeline as analyze
+from reportgen.mmtd.checkpoint import save_checkpoint
 from reportgen.cli import main
-from reportgen.model import spam_log_odds
-from reportgen.results import load_results
+from reportgen.mmtd.model import spam_log_odds
+from reportgen.results.io import load_results
 from tests.edp import write_edp
 from tests.factories import tiny_mmtd, write_cased_tokenizer
 
 MAX_LENGTH = 24  # the tiny model has 64 positions
-
-
-@dataclass
-class StandInExplainOptions:
-    """Test double of reportgen.attribution.ExplainOptions (same fields)."""
-
-    ig_steps: int = 50
-    ig_method: str = "gausslegendre"
-    image_baseline: str = "white"
-    internal_batch_size: int | None = None
-    attention_layer: int = -1
-    attention_head: int | None = None
-    pixel_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
-    pixel_std: tuple[float, ...] = (0.5, 0.5, 0.5)
 
 
 def stand_in_explain_sample(model, encoded, special_ids, options):
@@ -81,7 +67,7 @@ def stand_in_explain_sample(model, encoded, special_ids, options):
 
 @pytest.fixture()
 def stand_in(monkeypatch):
-    monkeypatch.setattr(analyze, "_explainer", lambda: (StandInExplainOptions, stand_in_explain_sample))
+    monkeypatch.setattr("reportgen.explain.registry.explain_sample", stand_in_explain_sample)
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +198,7 @@ def test_failure_after_analysis_leaves_out_untouched(world, stand_in, tmp_path, 
         Path(path).write_text("half")
         raise OSError("disk full")
 
-    monkeypatch.setattr("reportgen.results.save_results", broken_save)
+    monkeypatch.setattr("reportgen.results.io.save_results", broken_save)
     result = CliRunner().invoke(main, ["analyze", *_args(world, out)])
     assert result.exit_code != 0
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
@@ -241,7 +227,7 @@ def test_help_explains_every_option():
 
 
 def test_real_attribution_end_to_end(world, tmp_path, monkeypatch):
-    pytest.importorskip("reportgen.attribution")
+    pytest.importorskip("reportgen.explain.ig")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path / "out"
     args = _args(world, out, "--samples", "1:1", "--ig-steps", "8", "--deterministic")
@@ -345,7 +331,7 @@ def test_bad_attention_layer_fails_before_any_prediction(world, tmp_path, monkey
     def no_predict(*args, **kwargs):
         raise AssertionError("predict ran before the options were checked")
 
-    monkeypatch.setattr("reportgen.predict.predict", no_predict)
+    monkeypatch.setattr("reportgen.analysis.predict.predict", no_predict)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["analyze", *_args(world, out, "--attention-layer", "9")])
     assert result.exit_code == 1

@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
-from reportgen.attention import attention_maps, eager_attention, fusion_attention, rollout
-from reportgen.attribution import ExplainOptions, prepare_inputs
+from reportgen.explain.attention import attention_maps, eager_attention, fusion_attention, rollout
+from reportgen.explain.baselines import prepare_inputs
+from reportgen.options import ExplainOptions
 from reportgen.errors import ReportgenError
 from tests.factories import tiny_mmtd
 from tests.test_attribution import WORDS, encode_sample

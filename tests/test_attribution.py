@@ -8,23 +8,14 @@ import jsonschema
 import pytest
 import torch
 
-from reportgen.attribution import (
-    ExplainOptions,
-    activation_bytes_per_step,
-    auto_internal_batch_size,
-    baseline_inputs,
-    encoder_states,
-    explain_sample,
-    fuse_first_position,
-    fusion_integrated_gradients,
-    image_baseline,
-    integrated_gradients,
-    prepare_inputs,
-    text_baseline_ids,
-)
+from benchmarks.fusion_ig import fuse_first_position, fusion_integrated_gradients
+from reportgen.explain.baselines import baseline_inputs, encoder_states, image_baseline, prepare_inputs, text_baseline_ids
+from reportgen.explain.ig import activation_bytes_per_step, auto_internal_batch_size, integrated_gradients
+from reportgen.explain.registry import explain_sample
+from reportgen.options import ExplainOptions
 from reportgen.errors import ReportgenError
-from reportgen.model import mmtd_base_config, spam_log_odds
-from reportgen.results import load_schema
+from reportgen.mmtd.model import mmtd_base_config, spam_log_odds
+from reportgen.results.io import load_schema
 from tests.factories import VOCAB, tiny_mmtd
 
 SPECIAL_IDS = {"cls": VOCAB.index("[CLS]"), "sep": VOCAB.index("[SEP]"), "pad": VOCAB.index("[PAD]")}
@@ -213,7 +204,7 @@ def test_position_0_fusion_gives_the_models_logits(sample, norm_first):
 def test_fusion_level_ig_over_keys_and_values_equals_ig_over_the_hidden_states(model, sample):
     from captum.attr import IntegratedGradients
 
-    from reportgen.attribution import _fusion_key_values, _head_from_key_values
+    from benchmarks.fusion_ig import _fusion_key_values, _head_from_key_values
 
     inputs = prepare_inputs(model, sample)
     states = encoder_states(model, inputs)

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import save_file
 
 from reference_forward import reference_logits
-from reportgen.checkpoint import (
+from reportgen.mmtd.checkpoint import (
     LEGACY_POSITION_IDS,
     CheckpointInfo,
     LoadedModel,
@@ -27,7 +27,7 @@ from reportgen.checkpoint import (
     save_checkpoint,
 )
 from reportgen.errors import CheckpointError
-from reportgen.model import MMTD, mmtd_base_config
+from reportgen.mmtd.model import MMTD, mmtd_base_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_LAYOUT = ROOT.parent / "shared" / "mmtd" / "checkpoint_layout.json"
@@ -35,7 +35,7 @@ LAYOUT_COPY = ROOT / "tests" / "data" / "checkpoint_layout.json"
 
 
 # ------------------------------------------------------------------------------------------------
-# writing original-layout checkpoints (independently of reportgen.checkpoint)
+# writing original-layout checkpoints (independently of reportgen.mmtd.checkpoint)
 # ------------------------------------------------------------------------------------------------
 def original_layout(
     vocab: int = 51, hidden: int = 32, layers: int = 2, intermediate: int = 64, positions: int = 64,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reportgen.data import load_edp, parse_rows
+from reportgen.mmtd.edp import load_edp, parse_rows
 from reportgen.errors import DataError
 from tests.edp import write_edp
 
@@ -26,7 +26,7 @@ def test_describe_matches_results_schema(tmp_path):
     import json
     from importlib import resources
 
-    schema = json.loads(resources.files("reportgen").joinpath("schema/results.schema.json").read_text())
+    schema = json.loads(resources.files("reportgen").joinpath("results/schema/results.schema.json").read_text())
     csv, pics = write_edp(tmp_path, n=4, missing=[2])
     described = load_edp(csv, pics, skip_invalid=True).describe()
     jsonschema.validate(described, schema["properties"]["dataset"])

@@ -26,10 +26,10 @@ def heldout() -> dict:
     """
     import torch
 
-    from reportgen.checkpoint import load_mmtd
+    from reportgen.mmtd.checkpoint import load_mmtd
     from reportgen.demo.corpus import generate_corpus, render_email
     from reportgen.demo.train import log_odds, modality_shapley
-    from reportgen.preprocessing import load_preprocessor
+    from reportgen.mmtd.preprocessing import load_preprocessor
 
     assets = demo_assets()
     loaded = load_mmtd(assets.checkpoint)
@@ -87,7 +87,7 @@ def _shares(demo_run: dict, signal: str) -> list[float]:
 def test_demo_writes_corpus_results_and_report(demo_run: dict) -> None:
     from pypdf import PdfReader
 
-    from reportgen.results import validate_results
+    from reportgen.results.io import validate_results
 
     out = demo_run["out"]
     for name in ("demo-data/EDP.csv", "results.json", "report.html", "report.pdf"):
@@ -214,7 +214,7 @@ def test_choose_rows_covers_kinds_and_languages() -> None:
 
 
 def test_shipped_checkpoint_loads_with_no_flags_and_is_small() -> None:
-    from reportgen.checkpoint import load_mmtd
+    from reportgen.mmtd.checkpoint import load_mmtd
 
     assets = demo_assets()
     loaded = load_mmtd(assets.checkpoint)
@@ -239,7 +239,7 @@ def test_wheel_ships_the_demo_assets(tmp_path: Path) -> None:
 def test_vocabulary_is_reproducible_and_covers_the_demo_text() -> None:
     from reportgen.demo.corpus import generate_corpus
     from reportgen.demo.train import build_vocabulary
-    from reportgen.preprocessing import load_tokenizer
+    from reportgen.mmtd.preprocessing import load_tokenizer
 
     texts = [e.text for e in generate_corpus(60, seed=5)]
     assert build_vocabulary(texts) == build_vocabulary(list(texts))

@@ -8,7 +8,7 @@ import pytest
 
 from reportgen.document import Figure, HighlightedText, Paragraph, Report, Table, build_document
 from reportgen.errors import ResultsError
-from reportgen.results import dumps_results, validate_results
+from reportgen.results.io import dumps_results, validate_results
 from tests.results_fixture import HOSTILE_STRINGS, make_results
 
 warnings.filterwarnings("ignore", message="Glyph .* missing from font")

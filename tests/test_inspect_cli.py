@@ -11,7 +11,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from reportgen.checkpoint import LEGACY_POSITION_IDS
+from reportgen.mmtd.checkpoint import LEGACY_POSITION_IDS
 from reportgen.cli import main
 from test_checkpoint import _Payload, original_layout, random_state, write
 

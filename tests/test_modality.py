@@ -5,16 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reportgen.attribution import (
-    ExplainOptions,
-    baseline_inputs,
-    explain_sample,
-    fusion_integrated_gradients,
-    prepare_inputs,
-    shapley_modality,
-)
-from reportgen.modality import agreement, ig_modality_split
-from reportgen.model import MMTD, spam_log_odds
+from benchmarks.fusion_ig import fusion_integrated_gradients
+from reportgen.explain.baselines import baseline_inputs, prepare_inputs
+from reportgen.explain.modality import agreement, ig_modality_split, shapley_modality
+from reportgen.explain.registry import explain_sample
+from reportgen.options import ExplainOptions
+from reportgen.mmtd.model import MMTD, spam_log_odds
 from tests.factories import tiny_config
 from tests.test_attribution import SPECIAL_IDS, WORDS, encode_sample, log_odds, sensitive_tiny_mmtd
 

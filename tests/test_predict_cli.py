@@ -10,10 +10,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from reportgen.data import load_edp
-from reportgen.metrics import classification_metrics
-from reportgen.predict import PREDICTION_COLUMNS, predict
-from reportgen.preprocessing import load_preprocessor
+from reportgen.mmtd.edp import load_edp
+from reportgen.analysis.metrics import classification_metrics
+from reportgen.analysis.predict import PREDICTION_COLUMNS, predict
+from reportgen.mmtd.preprocessing import load_preprocessor
 from tests.edp import write_edp
 from tests.factories import tiny_mmtd, write_cased_tokenizer
 
@@ -24,7 +24,7 @@ MAX_LENGTH = 24  # tiny model has 64 positions
 def test_metrics_match_hand_counts_and_schema():
     import jsonschema
 
-    from reportgen.results import load_schema
+    from reportgen.results.io import load_schema
 
     labels = [0, 0, 0, 1, 1, 1, 1]
     preds = [0, 1, 0, 1, 1, 0, 1]
@@ -107,7 +107,7 @@ def test_predict_unlabelled_has_na_labels(tmp_path):
 @pytest.fixture()
 def project(tmp_path):
     """A tiny checkpoint-1/ (original layout), its head-count config, a tokenizer and an EDP folder."""
-    from reportgen.checkpoint import save_checkpoint
+    from reportgen.mmtd.checkpoint import save_checkpoint
 
     model = tiny_mmtd(seed=3)
     save_checkpoint(model, tmp_path / "checkpoint-1", format="bin")
@@ -210,7 +210,7 @@ def test_cli_bad_inputs_one_line_nonzero_nothing_written(project, tmp_path, setu
     elif setup == "label_2":
         _edit_csv(project["csv"], labels=(1, 2))
     elif setup == "small_vocab":  # a tokenizer bigger than the embedding table would crash mid-run
-        from reportgen.checkpoint import save_checkpoint
+        from reportgen.mmtd.checkpoint import save_checkpoint
 
         save_checkpoint(tiny_mmtd(vocab_size=40), tmp_path / "small")
         args[args.index("--checkpoint") + 1] = str(tmp_path / "small")
@@ -228,7 +228,7 @@ def test_cli_bad_inputs_one_line_nonzero_nothing_written(project, tmp_path, setu
 
 
 def test_resolve_device():
-    from reportgen.cli.options import resolve_device
+    from reportgen.inputs import resolve_device
     from reportgen.errors import ReportgenError
 
     assert resolve_device("cpu") == "cpu"

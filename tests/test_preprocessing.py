@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from reportgen.errors import ReportgenError
-from reportgen.preprocessing import load_preprocessor
+from reportgen.mmtd.preprocessing import load_preprocessor
 from tests.factories import write_cased_tokenizer
 
 

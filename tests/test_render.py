@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from reportgen.errors import ReportgenError, ResultsError
 from reportgen.render import render_html, render_pdf_bytes, render_report
-from reportgen.results import save_results
+from reportgen.results.io import save_results
 from tests.results_fixture import make_results
 
 warnings.filterwarnings("ignore", message="Glyph .* missing from font")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reportgen.errors import ResultsError
-from reportgen.results import SCHEMA_VERSION, dumps_results, load_results, load_schema, save_results, validate_results
+from reportgen.results.io import SCHEMA_VERSION, dumps_results, load_results, load_schema, save_results, validate_results
 from tests.results_fixture import make_results
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from reportgen.errors import DataError
-from reportgen.sampling import SampleSelection, parse_samples, select_samples
+from reportgen.analysis.sampling import SampleSelection, parse_samples, select_samples
 
 
 def _predictions(labels=(1, 1, 1, 1, 0, 0, 0, 0), prob_spam=(0.9, 0.6, 0.2, 0.99, 0.1, 0.45, 0.8, 0.02)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reportgen.words import merge_wordpieces
+from reportgen.explain.words import merge_wordpieces
 
 
 def test_continuation_pieces_join_previous_word_with_signed_sum():

@@ -13,6 +13,7 @@ import importlib.util
 import click
 
 from reportgen import __version__
+from reportgen.errors import ReportgenError
 
 # command name -> "module:attribute"
 _COMMANDS = {
@@ -52,6 +53,16 @@ class _LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attribute)
         command.short_help = _SHORT_HELP[name]
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        # The library raises plain ReportgenErrors; here, at the boundary, they become Click's
+        # one-line "Error: …" with their exit code.
+        try:
+            return super().invoke(ctx)
+        except ReportgenError as error:
+            exception = click.ClickException(error.message)
+            exception.exit_code = error.exit_code
+            raise exception from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Listing help must not import torch: use the static short help.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.options import command_line, format_list
+from reportgen.cli.options import command_line, format_option
 
 
 @click.command("demo")
@@ -20,8 +20,7 @@ from reportgen.cli.options import command_line, format_list
 @click.option("--samples", "per_kind", type=click.IntRange(min=1, max=20), default=3, show_default=True,
               metavar="N",
               help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham.")
-@click.option("--format", "formats", default="json,html,pdf", show_default=True, callback=format_list,
-              metavar="LIST", help="Comma list of outputs: json, html, pdf.")
+@format_option()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")
 @click.option("--ig-steps", type=click.IntRange(min=2), default=128, show_default=True,
@@ -37,7 +36,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
     the picture or both, and ham incl. newsletters with banners), then analyse them with the shipped
     demo MMTD through the same loaders as your own data, and write the report.
     """
-    from reportgen.cli.options import resolve_device
+    from reportgen.inputs import resolve_device
     from reportgen.demo.pipeline import run_demo
 
     started = time.perf_counter()

@@ -26,7 +26,7 @@ def inspect_command(checkpoint: Path, as_json: bool, model_config: Path | None) 
     is checked against the inferred MMTD architecture; a mismatch is reported and exits 1.
     """
     # Imported here: torch is heavy and `reportgen --help` must stay instant.
-    from reportgen.checkpoint import inspect_checkpoint
+    from reportgen.mmtd.checkpoint import inspect_checkpoint
 
     info = inspect_checkpoint(checkpoint, model_config)
     if as_json:

@@ -1,230 +1,172 @@
-"""Options shared by ``predict``, ``analyze`` and ``run``, defined once, and the loading they drive.
+"""Click options generated from :mod:`reportgen.options`, and the helpers every command shares.
 
-``@model_options`` and ``@data_options`` add the options; the command passes all its keyword
-arguments to :func:`load_inputs`, which checks the data first (cheap, and a typo in a column name
-should not cost a model load) and then loads checkpoint, tokenizer and picture processor.
+Each option's default, choices, limit and help live in one dataclass field of
+:mod:`reportgen.options`; :func:`options_from` turns a dataclass into Click options, so the CLI never
+repeats a library constant. ``--config FILE`` (TOML) fills Click's ``default_map``: a CI job keeps
+its settings in a file and the command line still wins.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, fields
+from pathlib import Path
+from typing import Any, Callable
 
 import click
 
+from reportgen import options as library_options
 from reportgen.errors import ReportgenError
-
-if TYPE_CHECKING:  # heavy imports (torch) stay out of `--help`
-    from reportgen.checkpoint import LoadedModel
-    from reportgen.data import EDPDataset
-    from reportgen.preprocessing import Preprocessor
-
-#: Defaults shared with the library (kept literal here so `--help` does not import torch).
-DEFAULT_TOKENIZER = "bert-base-multilingual-cased"
-DEFAULT_MAX_LENGTH = 256
-DEFAULT_BATCH_SIZE = 16
+from reportgen.options import (
+    DataOptions, ExplainOptions, LoadOptions, OutputOptions, SelectionOptions, SummaryOptions,
+)
 
 
-def _apply(options: list[Callable]) -> Callable:
+def _apply(decorators: list[Callable]) -> Callable:
+    """Stack a list of Click decorators into one (first in the list = first in ``--help``)."""
     def decorator(function: Callable) -> Callable:
-        for option in reversed(options):
-            function = option(function)
+        for item in reversed(decorators):
+            function = item(function)
         return function
 
     return decorator
 
 
-def _parse_rows(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
-    from reportgen.data import parse_rows
+def _parser(name: str) -> Callable:
+    parse = getattr(library_options, name)
 
-    return parse_rows(value)
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        try:
+            return parse(value)
+        except ReportgenError as error:  # bad input: one line naming the option, exit 1
+            raise ReportgenError(f"{param.opts[0]}: {error.message}") from None
+
+    return callback
 
 
-#: Decorator adding the model options: --checkpoint, --model-config, --tokenizer, --image-processor,
-#: --max-length, --device, --batch-size.
-model_options = _apply(
-    [
-        click.option(
-            "--checkpoint", required=True, type=click.Path(exists=True, dir_okay=True, readable=True),
-            help="MMTD checkpoint: a Trainer folder checkpoint-N/ or its pytorch_model.bin / model.safetensors.",
-        ),
-        click.option(
-            "--model-config", type=click.Path(exists=True, dir_okay=False),
-            help="JSON with settings the weights cannot tell (attention heads); default: hidden/64 heads, 8 in fusion.",
-        ),
-        click.option(
-            "--tokenizer", default=DEFAULT_TOKENIZER, show_default=True,
-            help="Tokenizer folder, or hub id already in the local Hugging Face cache (never downloaded).",
-        ),
-        click.option(
-            "--image-processor", default=None,
-            help="Image-processor folder or cached hub id; default: DiT's (PIL bicubic to the model's "
-            "image size, mean = std = 0.5), as in training.",
-        ),
-        click.option(
-            "--max-length", type=click.IntRange(min=2), default=DEFAULT_MAX_LENGTH, show_default=True,
-            help="Tokens per e-mail text after truncation and padding (training used 256).",
-        ),
-        click.option(
-            "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-            help="Where the model runs; auto = cuda when available, else cpu.",
-        ),
-        click.option(
-            "--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
-            help="E-mails per forward pass.",
-        ),
-    ]
+def _base_type(annotation: Any) -> type:
+    """``int | None`` → ``int`` (annotations are strings under ``from __future__ import annotations``)."""
+    hint = eval(annotation, {"tuple": tuple}) if isinstance(annotation, str) else annotation  # noqa: S307 (our own)
+    args = [a for a in typing.get_args(hint) if a is not type(None)] if isinstance(hint, types.UnionType) else [hint]
+    base = typing.get_origin(args[0]) or args[0]
+    return base if isinstance(base, type) else str
+
+
+def options_from(cls: type, *, exclude: tuple[str, ...] = (), **overrides: dict[str, Any]) -> Callable:
+    """A decorator adding one Click option per command-line field of dataclass ``cls``.
+
+    Args:
+        cls: an option dataclass of :mod:`reportgen.options`.
+        exclude: fields to leave out.
+        overrides: per-field keyword arguments for ``click.option`` (e.g. another ``type`` for a path).
+    """
+    decorators = []
+    for f in fields(cls):
+        meta = f.metadata
+        if not meta.get("cli", True) or f.name in exclude:
+            continue
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        kwargs: dict[str, Any] = {"help": meta.get("help", "")}
+        required = f.default is MISSING and f.default_factory is MISSING
+        if required:
+            kwargs["required"] = True
+        else:
+            kwargs["default"] = f.default
+            kwargs["show_default"] = f.default is not None
+        base = _base_type(f.type)
+        declarations = [flag]
+        if base is bool:
+            if meta.get("secondary"):
+                declarations = [f"{flag}/{meta['secondary']}"]
+            else:
+                kwargs["is_flag"] = True
+                kwargs["show_default"] = False
+        elif meta.get("parse"):
+            kwargs["callback"] = _parser(meta["parse"])
+            if meta["parse"] == "parse_head" and f.default is None:  # None means "mean over heads"
+                kwargs["default"], kwargs["show_default"] = "mean", True
+        elif meta.get("choices"):
+            kwargs["type"] = click.Choice(meta["choices"])
+        elif base is int:
+            kwargs["type"] = click.IntRange(min=meta["minimum"]) if meta.get("minimum") is not None else int
+        elif base is float:
+            kwargs["type"] = float
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        kwargs.update(overrides.get(f.name, {}))
+        decorators.append(click.option(*declarations, f.name, **kwargs))
+    return _apply(decorators)
+
+
+def _config_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--config FILE``: TOML whose keys are option names (dashes or underscores) → ``default_map``."""
+    if value is None:
+        return
+    path = Path(value)
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise click.BadParameter(f"{path}: {ReportgenError(str(error)).message}") from None
+    # A [reportgen.COMMAND] or [COMMAND] table applies to that command; top-level keys to every command.
+    section = settings.get("reportgen", settings)
+    values = {k: v for k, v in section.items() if not isinstance(v, dict)}
+    values.update(section.get(ctx.info_name or "", {}) if isinstance(section.get(ctx.info_name or ""), dict) else {})
+    known = {p.name for p in ctx.command.params if p.name}
+    normalised = {key.replace("-", "_"): val for key, val in values.items()}
+    unknown = sorted(k for k in normalised if k not in known)
+    if unknown:
+        raise click.BadParameter(f"{path}: unknown option {unknown[0]!r} for `reportgen {ctx.info_name}`")
+    ctx.default_map = {**(ctx.default_map or {}), **normalised}
+
+
+#: ``--config FILE``: settings from a TOML file; the command line wins.
+config_option = click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False), is_eager=True, expose_value=False,
+    callback=_config_callback,
+    help="TOML file of option values (keys as the option names, e.g. ig-steps = 32); the command line wins.",
 )
 
-#: Decorator adding the data options: --data, --images, --text-column, --pic-column, --label-column,
-#: --split, --rows, --skip-invalid, --seed.
-data_options = _apply(
-    [
-        click.option(
-            "--data", required=True, type=click.Path(dir_okay=False),
-            help="EDP CSV with one e-mail per row (text, picture file name, label).",
-        ),
-        click.option(
-            "--images", required=True, type=click.Path(file_okay=False),
-            help="Folder the picture column's file names are relative to.",
-        ),
-        click.option("--text-column", default="texts", show_default=True, help="CSV column with the e-mail text."),
-        click.option("--pic-column", default="pics", show_default=True, help="CSV column with the picture file name."),
-        click.option(
-            "--label-column", default="labels", show_default=True,
-            help="CSV column with 0 (ham) / 1 (spam). If the default column is absent the data is treated as "
-            "unlabelled and metrics are skipped; a column named explicitly must exist.",
-        ),
-        click.option(
-            "--split", default=None, metavar="fold:K/N",
-            help="Use only the test rows of fold K (1-based) of N: sklearn StratifiedKFold(N, shuffle=True, "
-            "random_state=--seed) over all CSV rows (plain KFold when unlabelled). Not with --rows.",
-        ),
-        click.option(
-            "--rows", default=None, metavar="3,17,...", callback=_parse_rows,
-            help="Use only these 0-based CSV data rows (header not counted). Not with --split.",
-        ),
-        click.option(
-            "--skip-invalid", is_flag=True, default=False,
-            help="Skip rows whose picture is missing or unreadable (they are listed in the output) "
-            "instead of stopping.",
-        ),
-        click.option("--seed", type=int, default=0, show_default=True, help="Random state of --split."),
-    ]
+#: --checkpoint, --model-config, --tokenizer, --image-processor, --max-length, --device, --batch-size.
+model_options = options_from(
+    LoadOptions,
+    checkpoint={"type": click.Path(exists=True, dir_okay=True, readable=True)},
+    model_config={"type": click.Path(exists=True, dir_okay=False)},
 )
+#: --data, --images, columns, --split, --rows, --skip-invalid, --seed.
+data_options = options_from(DataOptions, data={"type": click.Path(dir_okay=False)},
+                            images={"type": click.Path(file_okay=False)})
+#: Selection, explanation and summary options of ``analyze`` and ``run``.
+analysis_options = _apply([options_from(SelectionOptions), options_from(ExplainOptions), options_from(SummaryOptions)])
 
 
-@dataclass
-class Inputs:
-    """Everything a command needs: the loaded model, the preprocessor, the data and the device.
-
-    Attributes:
-        loaded: the model (eval, on ``device``) and its checkpoint info.
-        preprocessor: tokenizer + picture processor.
-        dataset: the selected EDP rows.
-        device: ``"cpu"`` or ``"cuda"``.
-        batch_size: e-mails per forward pass (``--batch-size``).
-    """
-
-    loaded: LoadedModel
-    preprocessor: Preprocessor
-    dataset: EDPDataset
-    device: str
-    batch_size: int = DEFAULT_BATCH_SIZE
+def output_options(out_help: str | None = None, *, file: bool = False) -> Callable:
+    """--out, --deterministic, --progress/--no-progress (``file``: --out is a file, not a folder)."""
+    out = {"type": click.Path(dir_okay=not file, file_okay=file, writable=True)}
+    if out_help:
+        out["help"] = out_help
+    return options_from(OutputOptions, out=out)
 
 
-def resolve_device(name: str) -> str:
-    """``"auto"`` → ``"cuda"`` when available else ``"cpu"``; ``"cuda"`` without a GPU is an error."""
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ReportgenError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    if name not in ("cpu", "cuda"):
-        raise ReportgenError(f"--device {name!r}: expected auto, cpu or cuda")
-    return name
-
-
-def load_inputs(
-    *,
-    checkpoint: str,
-    data: str,
-    images: str,
-    model_config: str | None = None,
-    tokenizer: str = DEFAULT_TOKENIZER,
-    image_processor: str | None = None,
-    max_length: int = DEFAULT_MAX_LENGTH,
-    device: str = "auto",
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    text_column: str = "texts",
-    pic_column: str = "pics",
-    label_column: str = "labels",
-    split: str | None = None,
-    rows: list[int] | None = None,
-    skip_invalid: bool = False,
-    seed: int = 0,
-    **_other_options: Any,
-) -> Inputs:
-    """Load data, model and preprocessing from the values of ``model_options`` + ``data_options``.
-
-    Other keyword arguments (a command's own options) are accepted and ignored, so a command can
-    pass ``**kwargs`` through. Cheap checks come first: data, device, tokenizer; then the checkpoint
-    and the picture processor. The tokenizer and processor must fit the checkpoint (vocabulary,
-    positions, picture size).
-
-    Raises:
-        ReportgenError: (or a subclass) one line naming what to fix.
-    """
-    from pathlib import Path
-
-    from reportgen.checkpoint import load_mmtd
-    from reportgen.data import load_edp
-    from reportgen.preprocessing import Preprocessor, load_image_processor, load_tokenizer
-
-    dataset = load_edp(
-        data, images, text_column=text_column, pic_column=pic_column, label_column=label_column,
-        split=split, rows=rows, skip_invalid=skip_invalid, seed=seed,
-        require_labels=_given_explicitly("label_column"),
+def format_option(default: str = "json,html,pdf", help: str | None = None) -> Callable:
+    """``--format LIST``: a comma list of json, html, pdf."""
+    return click.option(
+        "--format", "formats", default=default, show_default=True, callback=format_list, metavar="LIST",
+        help=help or "Comma list of outputs: json (results.json), html (report.html), pdf (report.pdf).",
     )
-    resolved = resolve_device(device)
-    # The tokenizer before the checkpoint: a wrong --tokenizer should not cost a 1 GB load.
-    text_tokenizer = load_tokenizer(tokenizer)
-    loaded = load_mmtd(checkpoint, Path(model_config) if model_config else None, device=resolved)
-    config = loaded.info.config
-    preprocessor = Preprocessor(
-        tokenizer=text_tokenizer,
-        image_processor=load_image_processor(image_processor, int(config.image.image_size)),
-        max_length=max_length,
-    )
-    _check_fit(preprocessor, config, tokenizer)
-    for item in dataset.skipped:  # --skip-invalid: say on stderr what is left out
+
+
+def load_inputs(**kwargs: Any) -> Any:
+    """:func:`reportgen.inputs.load_inputs` from a command's keyword arguments; skipped rows on stderr."""
+    from reportgen.inputs import load_inputs as load
+
+    data = DataOptions.from_kwargs({**kwargs, "require_labels": _given_explicitly("label_column")})
+    inputs = load(LoadOptions.from_kwargs(kwargs), data)
+    for item in inputs.dataset.skipped:  # --skip-invalid: say on stderr what is left out
         click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
-    return Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=resolved, batch_size=batch_size)
-
-
-def _check_fit(preprocessor: Preprocessor, config: Any, tokenizer_name: str) -> None:
-    """A tokenizer larger than the embedding table or texts longer than its positions would crash later."""
-    vocab = len(preprocessor.tokenizer)
-    if vocab > config.text.vocab_size:
-        raise ReportgenError(
-            f"tokenizer {tokenizer_name!r} has {vocab} tokens but the checkpoint's text encoder only "
-            f"{config.text.vocab_size}; pass the tokenizer the model was trained with (--tokenizer)"
-        )
-    if preprocessor.max_length > config.text.max_position_embeddings:
-        raise ReportgenError(
-            f"--max-length {preprocessor.max_length} exceeds the checkpoint's "
-            f"{config.text.max_position_embeddings} text positions"
-        )
-    expected = (int(config.image.image_size), int(config.image.image_size))
-    made = preprocessor.image_size
-    if made != expected:
-        what = "pictures whose size depends on the input" if made is None else f"{made[0]}x{made[1]} pictures"
-        raise ReportgenError(
-            f"the image processor makes {what} but the checkpoint expects {expected[0]}x{expected[1]}; "
-            "pass another --image-processor or leave it out for the DiT default"
-        )
+    return inputs
 
 
 def _given_explicitly(name: str) -> bool:
@@ -238,10 +180,8 @@ def _given_explicitly(name: str) -> bool:
 
 def format_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """Click callback for ``--format``: a comma list of ``json``, ``html``, ``pdf`` (deduplicated)."""
-    from reportgen.render import parse_formats
-
     try:
-        return parse_formats(value)
+        return library_options.parse_formats(value)
     except ReportgenError as error:
         raise click.BadParameter(error.message.removeprefix("--format: ")) from None
 

@@ -7,28 +7,27 @@ from typing import Any
 
 import click
 
-from reportgen.cli.options import data_options, model_options
+from reportgen.cli.options import config_option, data_options, model_options, output_options
 
 
 @click.command("predict")
+@config_option
 @model_options
 @data_options
-@click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, writable=True),
-    help="CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
-    "data row; prediction 1 = spam). Written only when everything succeeded.",
+@output_options(
+    "CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
+    "data row; prediction 1 = spam). Written only when everything succeeded.", file=True,
 )
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
-def predict_command(out: str, progress: bool, **options: Any) -> None:
+def predict_command(out: str, progress: bool, deterministic: bool, **options: Any) -> None:
     """Predict ham/spam for every selected e-mail of an EDP CSV and write a CSV.
 
     Prints accuracy, precision, recall and F1 (spam = positive class) and the confusion matrix when
     the CSV has labels. Rows skipped by --skip-invalid are listed on stderr.
     """
     from reportgen.cli.options import load_inputs
-    from reportgen.metrics import classification_metrics, format_metrics
-    from reportgen.predict import predict
-    from reportgen.results import write_text_atomic
+    from reportgen.analysis.metrics import classification_metrics, format_metrics
+    from reportgen.analysis.predict import predict
+    from reportgen.results.io import write_text_atomic
 
     inputs = load_inputs(**options)
     dataset = inputs.dataset

@@ -32,7 +32,7 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     """
     # Imported here: WeasyPrint and matplotlib are heavy and `reportgen --help` must stay instant.
     from reportgen.render import parse_formats, render_report
-    from reportgen.results import load_results
+    from reportgen.results.io import load_results
 
     wanted = parse_formats(formats)
     results = load_results(results_file)

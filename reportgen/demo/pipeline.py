@@ -1,9 +1,9 @@
 """``reportgen demo``: write the demo corpus, then run the user's code path on it with the shipped model.
 
 Nothing here is demo-specific beyond choosing the inputs: the checkpoint goes through
-:func:`reportgen.checkpoint.load_mmtd`, the tokenizer through
-:func:`reportgen.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.data.load_edp`,
-the analysis through :func:`reportgen.analyze.run_analysis` and the report through
+:func:`reportgen.mmtd.checkpoint.load_mmtd`, the tokenizer through
+:func:`reportgen.mmtd.preprocessing.load_preprocessor`, the CSV through :func:`reportgen.mmtd.edp.load_edp`,
+the analysis through :func:`reportgen.analysis.pipeline.run_analysis` and the report through
 :func:`reportgen.render.render_report` — exactly what ``reportgen run`` does with a user's data.
 """
 
@@ -167,11 +167,12 @@ def run_demo(
 def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
               assets_dir: Path) -> dict[str, Path]:
-    from reportgen.analyze import AnalysisOptions, run_analysis
-    from reportgen.checkpoint import load_mmtd
-    from reportgen.cli.options import Inputs
-    from reportgen.data import load_edp
-    from reportgen.preprocessing import load_preprocessor
+    from reportgen.analysis.pipeline import run_analysis
+    from reportgen.options import AnalysisOptions
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.inputs import Inputs
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.mmtd.preprocessing import load_preprocessor
     from reportgen.render import render_report
 
     assets = demo_assets(assets_dir)
@@ -190,8 +191,8 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice. The misclassified
     # e-mails are what a reader most wants explained; the analysis finds them after predicting.
-    options = AnalysisOptions(explain_rows=tuple(rows), misclassified=per_kind, ig_steps=ig_steps, min_count=1,
-                              deterministic=deterministic)
+    options = AnalysisOptions.from_kwargs({"explain_rows": tuple(rows), "misclassified": per_kind,
+                                           "ig_steps": ig_steps, "min_count": 1, "deterministic": deterministic})
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}"
          f" and up to {per_kind} misclassified ones")
     results = run_analysis(inputs, options, command=command, progress=progress)

@@ -7,12 +7,12 @@ Run ``python -m reportgen.demo.train`` (about 8 minutes on one CPU core). It
    (:data:`DEMO_SEED`: held out, only measured), so nothing the demo shows was seen in training,
 2. builds a cased WordPiece vocabulary from the training texts (saved as a ``BertTokenizerFast``
    folder, like bert-base-multilingual-cased; see :func:`build_vocabulary`),
-3. trains a small MMTD (the same :class:`~reportgen.model.MMTD` class as the real model; hidden 64,
+3. trains a small MMTD (the same :class:`~reportgen.mmtd.model.MMTD` class as the real model; hidden 64,
    one head per 64 so the loader infers the heads without a config file, 8 fusion heads as MMTD)
    with plain cross-entropy, keeping the epoch with the lowest validation loss,
 4. calibrates it: one temperature fitted on the validation corpus (lowest log-loss) is folded into
    the classifier (weight and bias divided by it), so the checkpoint's own logits are calibrated,
-5. saves it with :func:`reportgen.checkpoint.save_checkpoint` in the original checkpoint layout and
+5. saves it with :func:`reportgen.mmtd.checkpoint.save_checkpoint` in the original checkpoint layout and
    writes ``demo.json``: sizes, seeds and what the held-out demo e-mails measure (accuracy,
    misclassified rows, Brier score, expected calibration error, spread of the log-odds, and the
    median Shapley text share per planted group).
@@ -54,8 +54,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from reportgen.attribution import ExplainOptions, image_baseline, text_baseline_ids
 from reportgen.demo.corpus import SIGNALS, DemoEmail, generate_corpus, render_email
+from reportgen.explain.baselines import image_baseline, text_baseline_ids
+from reportgen.options import ExplainOptions
 from reportgen.demo.pipeline import ASSETS
 
 
@@ -96,10 +97,10 @@ THREADS = 1
 
 
 def demo_config(vocab_size: int) -> Any:
-    """The demo MMTD's :class:`~reportgen.model.MMTDConfig` (same switches as the published model)."""
+    """The demo MMTD's :class:`~reportgen.mmtd.model.MMTDConfig` (same switches as the published model)."""
     from transformers import BeitConfig, BertConfig
 
-    from reportgen.model import MMTDConfig
+    from reportgen.mmtd.model import MMTDConfig
 
     text = BertConfig(
         vocab_size=vocab_size, hidden_size=HIDDEN, num_hidden_layers=TEXT_LAYERS, num_attention_heads=HIDDEN // 64,
@@ -170,7 +171,7 @@ def train_tokenizer(texts: list[str], folder: Path) -> Any:
 def image_processor(image_size: int = IMAGE_SIZE) -> Any:
     """The picture processor MMTD's loader uses: PIL bilinear to ``image_size``², no crop, mean = std = 0.5.
 
-    Built here rather than taken from :func:`reportgen.preprocessing.load_image_processor` so the
+    Built here rather than taken from :func:`reportgen.mmtd.preprocessing.load_image_processor` so the
     shipped model is trained with exactly the published DiT preprocessing (``resample=2``), whatever
     that function's default is on the branch that rebuilds it.
     """
@@ -219,7 +220,7 @@ def _drop(batch: dict[str, torch.Tensor], signals: list[str], special: dict[str,
 @torch.no_grad()
 def log_odds(model: Any, encoded: dict[str, torch.Tensor], batch: int = 128) -> np.ndarray:
     """``logit_spam - logit_ham`` for every row of ``encoded``."""
-    from reportgen.model import spam_log_odds
+    from reportgen.mmtd.model import spam_log_odds
 
     model.eval()
     out = []
@@ -234,7 +235,7 @@ def modality_shapley(model: Any, encoded: dict[str, torch.Tensor], special: dict
                      batch: int = 128) -> np.ndarray:
     """Exact two-player Shapley values (text, image) of the spam log-odds, as the report computes them.
 
-    :func:`reportgen.modality.shapley_from_hidden` with the report's default baselines: text
+    :func:`reportgen.explain.modality.shapley_from_hidden` with the report's default baselines: text
     ``[CLS] [PAD]… [SEP]`` with the row's mask, picture a white page. Each encoder runs once on the
     inputs and once on the text baselines; the white page's states are the same for every row and
     computed once. Only the small fusion layer runs per coalition.
@@ -242,7 +243,7 @@ def modality_shapley(model: Any, encoded: dict[str, torch.Tensor], special: dict
     Returns:
         ``[N, 2]``: column 0 text, column 1 image.
     """
-    from reportgen.modality import shapley_from_hidden
+    from reportgen.explain.modality import shapley_from_hidden
 
     model.eval()
     pixels = encoded["pixel_values"]
@@ -374,9 +375,9 @@ def train(assets: Path = ASSETS, *, epochs: int = EPOCHS, train_size: int = TRAI
     Returns:
         The manifest written to ``assets/demo.json``.
     """
-    from reportgen.checkpoint import save_checkpoint
-    from reportgen.model import MMTD
-    from reportgen.preprocessing import Preprocessor, load_tokenizer
+    from reportgen.mmtd.checkpoint import save_checkpoint
+    from reportgen.mmtd.model import MMTD
+    from reportgen.mmtd.preprocessing import Preprocessor, load_tokenizer
 
     started = time.perf_counter()
     torch.manual_seed(TORCH_SEED)

@@ -11,9 +11,9 @@ from typing import Iterator
 import pandas as pd
 import torch
 
-from reportgen.data import EDPDataset
-from reportgen.model import HAM, MMTD, SPAM
-from reportgen.preprocessing import Preprocessor
+from reportgen.mmtd.edp import EDPDataset
+from reportgen.mmtd.model import HAM, MMTD, SPAM
+from reportgen.mmtd.preprocessing import Preprocessor
 
 #: Column order of every predictions table (CSV and results.json).
 PREDICTION_COLUMNS = ["row", "label", "prediction", "prob_ham", "prob_spam", "logit_ham", "logit_spam"]

@@ -16,7 +16,7 @@ import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from reportgen.errors import DataError
-from reportgen.preprocessing import to_rgb
+from reportgen.mmtd.preprocessing import to_rgb
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5

@@ -12,19 +12,24 @@ import io
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from importlib import metadata
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from reportgen import __version__
-from reportgen.aggregate import (
+from reportgen.analysis.aggregate import (
     IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome,
 )
-from reportgen.results import SCHEMA_VERSION, timestamp
-from reportgen.sampling import SampleSelection, select_samples
-from reportgen.words import merge_wordpieces
+from reportgen.options import AnalysisOptions
+from reportgen.results.io import SCHEMA_VERSION, timestamp
+from reportgen.analysis.sampling import SampleSelection, select_samples
+from reportgen.explain.words import merge_wordpieces
+
+if TYPE_CHECKING:
+    from reportgen.inputs import Inputs
+    from reportgen.options import ExplainOptions
 
 #: What every score in results.json explains (documented in results.json ``methods``).
 EXPLAINED_QUANTITY = (
@@ -37,81 +42,28 @@ PICTURE_MAX_WIDTH = 800
 RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "pandas")
 
 
-@dataclass
-class AnalysisOptions:
-    """Everything ``analyze`` needs beyond the loaded inputs.
+def sample_selection(options: AnalysisOptions, dataset_selection: str = "all",
+                     dataset_rows: Sequence[int] = ()) -> SampleSelection:
+    """The sample selection.
 
-    Attributes:
-        samples: ``"N_SPAM:N_HAM"`` random samples per true class (default ``3:3`` when no other
-            selection criterion is given; see :class:`reportgen.sampling.SampleSelection`).
-        explain_rows: explicit CSV data rows to explain (must be among the predicted rows).
-        misclassified: explain this many misclassified rows (most confidently wrong first).
-        least_confident: explain this many rows with P(spam) closest to 0.5.
-        most_confident: explain this many rows with P(spam) farthest from 0.5.
-        ig_steps: Integrated Gradients steps.
-        ig_method: Captum's IG integration method (``gausslegendre``, ``riemann_trapezoid``, …).
-        image_baseline: picture baseline for IG and Shapley: ``white``, ``black`` or ``blur``.
-        internal_batch_size: IG steps per forward pass (None: chosen to bound memory).
-        attention_layer: text/image encoder layer whose attention matrix is stored (-1 = last).
-        attention_head: head of that matrix (None = mean over heads).
-        top_k: words per sample considered for the top-word lists.
-        min_count: minimum number of explained samples a top word must occur in.
-        seed: seeds the random sample draw and torch/numpy.
-        deterministic: byte-identical results.json on rerun (no timestamp unless
-            SOURCE_DATE_EPOCH, no timings).
+    With the dataset chosen by ``--rows`` (``dataset_selection`` starting ``"rows:"``) and no
+    selection criterion, every selected row that was not skipped (``dataset_rows``) is explained.
     """
-
-    samples: str | None = None
-    explain_rows: tuple[int, ...] | None = None
-    misclassified: int = 0
-    least_confident: int = 0
-    most_confident: int = 0
-    # Gauss-Legendre with 16 nodes keeps the full-size model's completeness gap within 5 %
-    # (reportgen.attribution's benchmark); samples beyond that are flagged, and --ig-steps raises it.
-    ig_steps: int = 16
-    ig_method: str = "gausslegendre"
-    image_baseline: str = "white"
-    internal_batch_size: int | None = None
-    attention_layer: int = -1
-    attention_head: int | None = None
-    top_k: int = 10
-    min_count: int = 2
-    seed: int = 0
-    deterministic: bool = False
-
-    def selection(self, dataset_selection: str = "all", dataset_rows: Sequence[int] = ()) -> SampleSelection:
-        """The sample selection.
-
-        With the dataset chosen by ``--rows`` (``dataset_selection`` starting ``"rows:"``) and no
-        selection criterion, every selected row that was not skipped (``dataset_rows``) is explained.
-        """
-        explicit = self.explain_rows
-        no_criterion = not (self.samples or explicit or self.misclassified or self.least_confident
-                            or self.most_confident)
-        if no_criterion and dataset_selection.startswith("rows:"):
-            # `--rows 3,17` alone means "these e-mails": explain every one of them, not a random draw.
-            explicit = tuple(int(r) for r in dataset_rows)
-        return SampleSelection(
-            samples=self.samples,
-            rows=tuple(explicit) if explicit else None,
-            misclassified=self.misclassified,
-            least_confident=self.least_confident,
-            most_confident=self.most_confident,
-            seed=self.seed,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON (results.json ``generator.options``)."""
-        data = asdict(self)
-        data["explain_rows"] = list(self.explain_rows) if self.explain_rows else None
-        return data
-
-
-def _explainer() -> tuple[type, Callable[..., dict[str, Any]]]:
-    """``(ExplainOptions, explain_sample)`` from :mod:`reportgen.attribution` (imported lazily: torch, captum)."""
-    from reportgen.attribution import ExplainOptions, explain_sample
-
-    return ExplainOptions, explain_sample
+    chosen = options.selection
+    explicit = chosen.explain_rows
+    no_criterion = not (chosen.samples or explicit or chosen.misclassified or chosen.least_confident
+                        or chosen.most_confident)
+    if no_criterion and dataset_selection.startswith("rows:"):
+        # `--rows 3,17` alone means "these e-mails": explain every one of them, not a random draw.
+        explicit = tuple(int(r) for r in dataset_rows)
+    return SampleSelection(
+        samples=chosen.samples,
+        rows=tuple(explicit) if explicit else None,
+        misclassified=chosen.misclassified,
+        least_confident=chosen.least_confident,
+        most_confident=chosen.most_confident,
+        seed=options.seed,
+    )
 
 
 def _seed_everything(seed: int) -> None:
@@ -164,13 +116,15 @@ def _prediction_records(frame: Any) -> list[dict[str, Any]]:
     return records
 
 
-def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: str, explain_options: Any,
-                 explain_sample: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason: str,
+                 explain_options: ExplainOptions) -> dict[str, Any]:
     """Explain one dataset row and assemble its results.json ``samples`` item."""
     dataset, preprocessor = inputs.dataset, inputs.preprocessor
     text = dataset.texts[index]
     image = dataset.load_image(index)
     encoded = {k: v.to(inputs.device) for k, v in preprocessor.encode([text], [image]).items()}
+    from reportgen.explain.registry import explain_sample
+
     explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options)
     n_real = int(encoded["attention_mask"][0].sum())
     tokens = preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n_real].tolist())
@@ -202,25 +156,26 @@ def _explain_one(inputs: Any, index: int, prediction: dict[str, Any], reason: st
 
 
 def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, Any]:
-    description = methods_description(top_k=options.top_k, min_count=options.min_count)
+    description = methods_description(top_k=options.summary.top_k, min_count=options.summary.min_count)
+    explain = options.explain
     return {
         "explained_quantity": EXPLAINED_QUANTITY,
         "integrated_gradients": {
             "implementation": "Captum LayerIntegratedGradients over the word-embedding layer and the image "
                               "patch-embedding layer in one joint pass",
-            "method": options.ig_method,
-            "n_steps": options.ig_steps,
-            "internal_batch_size": options.internal_batch_size,
+            "method": explain.ig_method,
+            "n_steps": explain.ig_steps,
+            "internal_batch_size": explain.internal_batch_size,
             "text_baseline": "[CLS] [PAD] ... [PAD] [SEP] with the real positions and attention mask",
-            "image_baseline": options.image_baseline,
+            "image_baseline": explain.image_baseline,
             "relative_delta_limit": IG_RELATIVE_DELTA_LIMIT,
             "absolute_delta_floor": IG_ABSOLUTE_DELTA_FLOOR,
             "word_scores": "sum of the word's WordPiece token scores",
         },
         "attention": {
             "implementation": "eager attention for the explanation pass",
-            "layer": options.attention_layer,
-            "head": "mean" if options.attention_head is None else options.attention_head,
+            "layer": explain.attention_layer,
+            "head": "mean" if explain.attention_head is None else explain.attention_head,
         },
         "modality": description["modality"],
         "top_words": description["top_words"],
@@ -228,7 +183,7 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
     }
 
 
-def _model_block(inputs: Any) -> dict[str, Any]:
+def _model_block(inputs: Inputs) -> dict[str, Any]:
     info = inputs.loaded.info
     processor = inputs.preprocessor.image_processor
     height, width = inputs.preprocessor.image_size
@@ -244,11 +199,11 @@ def _model_block(inputs: Any) -> dict[str, Any]:
     }
 
 
-def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progress: bool = True) -> dict[str, Any]:
+def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, progress: bool = True) -> dict[str, Any]:
     """Predict every selected row, explain the chosen samples and summarise them.
 
     Args:
-        inputs: :class:`reportgen.cli.options.Inputs` (loaded model, preprocessor, dataset, device).
+        inputs: :class:`reportgen.inputs.Inputs` (loaded model, preprocessor, dataset, device).
         options: what to explain and how.
         command: the command line, recorded in ``generator.command``.
         progress: show tqdm bars (prediction and explanation).
@@ -261,21 +216,13 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
     """
     from tqdm.auto import tqdm
 
-    from reportgen.attention import stored_attention_layer
-    from reportgen.metrics import classification_metrics
-    from reportgen.predict import predict
+    from reportgen.explain.attention import stored_attention_layer
+    from reportgen.analysis.metrics import classification_metrics
+    from reportgen.analysis.predict import predict
 
     # Checked first: a bad SOURCE_DATE_EPOCH should not cost a whole analysis.
     created = timestamp(options.deterministic)
-    explain_options_class, explain_sample = _explainer()
-    explain_kwargs: dict[str, Any] = {
-        "ig_steps": options.ig_steps,
-        "ig_method": options.ig_method,
-        "image_baseline": options.image_baseline,
-        "internal_batch_size": options.internal_batch_size,
-        "attention_layer": options.attention_layer,
-        "attention_head": options.attention_head,
-    }
+    explain_kwargs: dict[str, Any] = {}
     # The white/black baselines are pixel values pushed through the processor's normalisation, which
     # differs when the user passes another --image-processor.
     processor = inputs.preprocessor.image_processor
@@ -283,7 +230,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         value = getattr(processor, attribute, None)
         if value is not None:
             explain_kwargs[name] = tuple(float(v) for v in (value if isinstance(value, (list, tuple)) else [value] * 3))
-    explain_options = explain_options_class(**explain_kwargs)
+    explain_options = replace(options.explain, **explain_kwargs)
     stored_attention_layer(inputs.loaded.model.config, explain_options)  # bad options fail before any model work
     _seed_everything(options.seed)
     timings: dict[str, float] = {}
@@ -299,7 +246,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],
                                          [p["prob_spam"] for p in predictions])
 
-    selection = options.selection(dataset.selection, dataset.rows)
+    selection = sample_selection(options, dataset.selection, dataset.rows)
     chosen, selection_warnings = select_samples(frame, selection)
     by_row = {p["row"]: p for p in predictions}
     index_of = {int(row): i for i, row in enumerate(dataset.rows)}
@@ -309,7 +256,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         # Re-seed per sample so one sample's explanation does not depend on which were explained before.
         _seed_everything(options.seed)
         samples.append(_explain_one(inputs, index_of[choice.row], by_row[choice.row], choice.reason,
-                                    explain_options, explain_sample))
+                                    explain_options))
     timings["explain_s"] = time.perf_counter() - explain_started
     timings["total_s"] = time.perf_counter() - started
 
@@ -333,7 +280,7 @@ def run_analysis(inputs: Any, options: AnalysisOptions, *, command: str, progres
         "methods": _methods(options, selection),
         "predictions": predictions,
         "metrics": metrics,
-        "aggregate": aggregate_samples(samples, top_k=options.top_k, min_count=options.min_count,
+        "aggregate": aggregate_samples(samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
                                        skipped=dataset.skipped, extra_warnings=selection_warnings),
         "samples": samples,
     }

@@ -24,8 +24,10 @@ from typing import Any
 
 import torch
 
-from reportgen.aggregate import ESTIMATORS, text_share
-from reportgen.model import MMTD, spam_log_odds
+from reportgen.analysis.aggregate import ESTIMATORS, text_share
+from reportgen.explain.baselines import baseline_inputs, encoder_states, inference_ready, prepare_inputs, stack
+from reportgen.explain.registry import Method, SampleContext
+from reportgen.mmtd.model import MMTD, spam_log_odds
 
 AGREEMENT_RULE = (
     "dominant modality per estimator: text if its text share |text|/(|text|+|image|) > 0.5, "
@@ -42,8 +44,8 @@ def ig_modality_split(ig: Mapping[str, Any]) -> dict[str, Any]:
     """Estimator (a): per-modality signed sums of an Integrated Gradients result.
 
     Args:
-        ig: the dict of :func:`reportgen.attribution.integrated_gradients` (``text_total`` /
-            ``image_total``) or of :func:`reportgen.attribution.fusion_integrated_gradients`
+        ig: the dict of :func:`reportgen.explain.ig.integrated_gradients` (``text_total`` /
+            ``image_total``) or of :func:`reportgen.explain.ig.fusion_integrated_gradients`
             (``text`` / ``image``).
 
     Returns:
@@ -126,8 +128,8 @@ def modality_contributions(
     """The schema's ``modality`` section: the three estimators and their agreement.
 
     Args:
-        ig: the result of :func:`reportgen.attribution.integrated_gradients`.
-        fusion: the ``attention["fusion"]`` section of :mod:`reportgen.attention`.
+        ig: the result of :func:`reportgen.explain.ig.integrated_gradients`.
+        fusion: the ``attention["fusion"]`` section of :mod:`reportgen.explain.attention`.
         shapley: the result of :func:`shapley_from_hidden`.
     """
     estimates = {
@@ -136,3 +138,37 @@ def modality_contributions(
         "attention": attention_modality(fusion),
     }
     return {**estimates, "agreement": agreement(estimates)}
+
+
+def shapley_modality(
+    model: MMTD, inputs: Mapping[str, torch.Tensor], baseline: Mapping[str, torch.Tensor]
+) -> dict[str, Any]:
+    """Exact two-player Shapley values of text and image for one prepared sample and its baseline.
+
+    The encoders run once on ``[input, baseline]``; :func:`shapley_from_hidden` recombines their
+    states into the four coalitions.
+    """
+    return shapley_from_hidden(model, *encoder_states(model, stack(inputs, baseline)))
+
+
+def _explain(context: SampleContext) -> dict[str, Any]:
+    model = context.model
+    states = context.shared.get("encoder_states")  # the attention pass's, when it ran
+    with inference_ready(model):
+        if states is None:
+            inputs = prepare_inputs(model, context.encoded)
+            shapley = shapley_modality(model, inputs, baseline_inputs(inputs, context.special_ids, context.options))
+        else:
+            shapley = shapley_from_hidden(model, *states)
+    ig = context.results["integrated_gradients"]
+    fusion = context.results["attention"]["fusion"]
+    return {"modality": modality_contributions(ig, fusion, shapley)}
+
+
+METHOD = Method(
+    name="modality",
+    title="Modality contributions",
+    produces=("modality",),
+    explain=_explain,
+    after=("integrated_gradients", "attention"),
+)

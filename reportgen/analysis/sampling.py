@@ -8,19 +8,18 @@ criteria combine; a row chosen twice is explained once and keeps every reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from reportgen.errors import DataError
-from reportgen.model import HAM, SPAM
+from reportgen import options
+from reportgen.errors import DataError, ReportgenError
+from reportgen.mmtd.model import HAM, SPAM
 
 #: What ``--samples`` means when no selection option is given (the seed analysis used 3 + 3).
 DEFAULT_SAMPLES = "3:3"
 
-_SAMPLES_PATTERN = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -80,15 +79,12 @@ class ChosenSample:
 
 
 def parse_samples(text: str) -> tuple[int, int]:
-    """Parse ``"N_SPAM:N_HAM"`` (e.g. ``"3:3"``) into two non-negative counts.
-
-    Raises:
-        DataError: if the text is not two non-negative integers separated by a colon.
-    """
-    match = _SAMPLES_PATTERN.match(str(text))
-    if match is None:
-        raise DataError(f"--samples {text!r}: expected N_SPAM:N_HAM, e.g. 3:3")
-    return int(match.group(1)), int(match.group(2))
+    """Parse ``"N_SPAM:N_HAM"`` (e.g. ``"3:3"``) into two non-negative counts (rule: :func:`reportgen.options.parse_samples`)."""
+    try:
+        n_spam, n_ham = options.parse_samples(text).split(":")
+    except ReportgenError as error:
+        raise DataError(f"--samples {error.message}") from None
+    return int(n_spam), int(n_ham)
 
 
 def _label_column(predictions: Any) -> tuple[str, str]:
@@ -103,7 +99,7 @@ def select_samples(predictions: Any, selection: SampleSelection) -> tuple[list[C
     """Choose the samples to explain from a predictions table.
 
     Args:
-        predictions: the :func:`reportgen.predict.predict` DataFrame (columns row, label,
+        predictions: the :func:`reportgen.analysis.predict.predict` DataFrame (columns row, label,
             prediction, prob_ham, prob_spam, logit_ham, logit_spam).
         selection: the user's criteria.
 

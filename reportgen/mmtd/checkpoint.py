@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from reportgen.errors import CheckpointError, first_line
-from reportgen.results import atomic_path
+from reportgen.results.io import atomic_path
 
 if TYPE_CHECKING:  # torch/transformers are heavy: import them only where a function needs them
     import torch
 
-    from reportgen.model import MMTD, MMTDConfig
+    from reportgen.mmtd.model import MMTD, MMTDConfig
 
 #: File names looked for inside a ``checkpoint-N/`` folder, in order of preference (as HF does).
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -129,7 +129,7 @@ def load_mmtd(path: str | Path, model_config: Path | None = None, device: str = 
     """
     from transformers.initialization import no_init_weights
 
-    from reportgen.model import MMTD
+    from reportgen.mmtd.model import MMTD
 
     raw = _open_checkpoint(Path(path))
     plan = _plan(raw, model_config)
@@ -360,7 +360,7 @@ def _renaming_rules() -> tuple[list[Any], list[Any]]:
     from transformers.conversion_mapping import get_model_conversion_mapping
     from transformers.core_model_loading import WeightConverter, WeightRenaming
 
-    from reportgen.model import MMTD, mmtd_base_config
+    from reportgen.mmtd.model import MMTD, mmtd_base_config
 
     with torch.device("meta"):
         model = MMTD(mmtd_base_config())
@@ -447,7 +447,7 @@ def _plan(raw: _RawCheckpoint, model_config: Path | None) -> _Plan:
     """Rename, infer the architecture, and check every entry against an MMTD of that architecture."""
     import torch
 
-    from reportgen.model import MMTD
+    from reportgen.mmtd.model import MMTD
 
     overrides = _read_model_config(model_config)
     new_to_old, renamed = _rename(raw.file, list(raw.shapes))
@@ -522,7 +522,7 @@ def _infer_config(
     """Read the architecture off transformers-5-named shapes; apply the user's overrides."""
     from transformers import BeitConfig, BertConfig
 
-    from reportgen.model import MMTDConfig
+    from reportgen.mmtd.model import MMTDConfig
 
     def shape(key: str, what: str) -> tuple[int, ...]:
         if key not in shapes:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from reportgen.errors import ReportgenError
-from reportgen.model import MMTD, MMTDConfig
-
-if TYPE_CHECKING:
-    from reportgen.attribution import ExplainOptions
+from reportgen.explain.baselines import baseline_inputs, inference_ready, prepare_inputs, stack
+from reportgen.explain.registry import Method, SampleContext
+from reportgen.mmtd.model import MMTD, MMTDConfig
+from reportgen.options import ExplainOptions
 
 
 @contextlib.contextmanager
@@ -196,10 +196,29 @@ def attention_maps(model: MMTD, inputs: Mapping[str, torch.Tensor], options: Exp
 
     Args:
         model: the MMTD (SDPA or eager; restored afterwards).
-        inputs: one sample, as from :func:`reportgen.attribution.prepare_inputs`.
+        inputs: one sample, as from :func:`reportgen.explain.baselines.prepare_inputs`.
         options: attention layer/head selection.
     """
     text, image = encode_with_attention(model, inputs)
     return summarise_attention(
         model, text, image, inputs["attention_mask"], inputs["pixel_values"].shape[-2:], options
     )
+
+
+def _explain(context: SampleContext) -> dict[str, Any]:
+    model = context.model
+    inputs = prepare_inputs(model, context.encoded)
+    both = stack(inputs, baseline_inputs(inputs, context.special_ids, context.options))
+    with inference_ready(model):
+        # One eager pass over [input, baseline] serves both the attention maps (of the input) and
+        # the Shapley coalitions (which only recombine the two encoders' hidden states).
+        text_out, image_out = encode_with_attention(model, both)
+        attention = summarise_attention(
+            model, text_out, image_out, both["attention_mask"], both["pixel_values"].shape[-2:], context.options,
+            index=0,
+        )
+    context.shared["encoder_states"] = (text_out.last_hidden_state, image_out.hidden_states[-1])
+    return {"attention": attention}
+
+
+METHOD = Method(name="attention", title="Attention", produces=("attention",), explain=_explain)
