@@ -121,7 +121,8 @@ def test_demo_model_is_calibrated_and_not_saturated(heldout: dict) -> None:
     scores, labels = frame["log_odds"].to_numpy(), frame["label"].to_numpy()
     measured = calibration(scores, labels)
     print(f"\ncalibration {measured}; log-odds quantiles {np.quantile(scores, [0, .05, .25, .5, .75, .95, 1])}")
-    assert measured["brier"] == pytest.approx(brier_score_loss(labels, 1 / (1 + np.exp(-scores))))
+    # calibration() rounds to 4 decimals.
+    assert measured["brier"] == pytest.approx(brier_score_loss(labels, 1 / (1 + np.exp(-scores))), abs=5e-5)
     # Calibrated: the stated confidence matches the accuracy (10-bin top-label ECE over 200 e-mails).
     assert measured["ece"] <= 0.05
     assert measured["brier"] <= 0.06
@@ -140,9 +141,11 @@ def test_shapley_credits_the_planted_modality_per_group(heldout: dict) -> None:
     # Text-only spam: the text; picture-only spam: the picture.
     assert by_signal.loc["text", "text_share"] >= 0.8
     assert by_signal.loc["image", "text_share"] <= 0.2
-    # Spam with both: each modality pushes toward spam and carries a real part of the push.
-    assert by_signal.loc["both", "text"] > 0 and by_signal.loc["both", "image"] > 0
-    assert 0.2 <= by_signal.loc["both", "text_share"] <= 0.8
+    # Spam with both: each modality pushes toward spam by more than 1 log-odds (a factor e in the
+    # odds) and carries a real part of the push. The text carries more: a loud banner alone is also
+    # what shop newsletters show, so the picture is the weaker evidence.
+    assert by_signal.loc["both", "text"] >= 1 and by_signal.loc["both", "image"] >= 1
+    assert 0.15 <= by_signal.loc["both", "text_share"] <= 0.85
     # Ham without any banner: nothing in the picture to credit, the decision rests on the text.
     plain_ham = frame[(frame["signal"] == "none") & (frame["banner"] == "")]
     assert plain_ham["text"].median() < 0
