@@ -1,6 +1,6 @@
 """Rebuild the demo model and tokenizer shipped in ``reportgen/demo/assets/``.
 
-Run ``python -m reportgen.demo.train`` (about 8 minutes on one CPU core). It
+Run ``python -m reportgen.demo.train`` (about 10 minutes on one CPU core). It
 
 1. generates three corpora from different seeds: *training* (:data:`TRAIN_SEED`), *validation*
    (:data:`VALIDATION_SEED`: early stopping and temperature) and the demo's own e-mails
@@ -9,7 +9,7 @@ Run ``python -m reportgen.demo.train`` (about 8 minutes on one CPU core). It
    folder, like bert-base-multilingual-cased; see :func:`build_vocabulary`),
 3. trains a small MMTD (the same :class:`~reportgen.mmtd.model.MMTD` class as the real model; hidden 64,
    one head per 64 so the loader infers the heads without a config file, 8 fusion heads as MMTD)
-   with plain cross-entropy, keeping the epoch with the lowest validation loss,
+   with a focal loss (:func:`focal_loss`), keeping the epoch with the lowest validation loss,
 4. calibrates it: one temperature fitted on the validation corpus (lowest log-loss) is folded into
    the classifier (weight and bias divided by it), so the checkpoint's own logits are calibrated,
 5. saves it with :func:`reportgen.mmtd.checkpoint.save_checkpoint` in the original checkpoint layout and
