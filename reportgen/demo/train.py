@@ -22,9 +22,9 @@ in ≤ 60 s on a 2-core machine *including* the analysis and the HTML + PDF repo
 longer than that budget, while the assets are under 3 MB. Shipping them also means every user sees
 the same model and the same report.
 
-**Preprocessing** is built here explicitly as the MMTD loader feeds the real model (PIL *bilinear*
-resize, no crop, mean = std = 0.5; :func:`image_processor`), so the shipped model sees in training
-exactly what ``reportgen demo`` feeds it.
+**Preprocessing** is the loader's own (:func:`reportgen.mmtd.preprocessing.dit_image_processor`: the
+published DiT processor, PIL *bilinear* resize, no crop, mean = std = 0.5), so the shipped model
+sees in training exactly what ``reportgen demo`` feeds it.
 
 **No label smoothing, focal loss, then a temperature:** label smoothing pinned every logit near ±3,
 so the report could not tell a sure decision from a guess. Plain cross-entropy pins the clear
@@ -166,23 +166,6 @@ def train_tokenizer(texts: list[str], folder: Path) -> Any:
         raise RuntimeError(f"tokenizer has {len(tokenizer)} tokens, the vocabulary {len(vocabulary)}")
     tokenizer.save_pretrained(str(folder))
     return tokenizer
-
-
-def image_processor(image_size: int = IMAGE_SIZE) -> Any:
-    """The picture processor MMTD's loader uses: PIL bilinear to ``image_size``², no crop, mean = std = 0.5.
-
-    Built here rather than taken from :func:`reportgen.mmtd.preprocessing.load_image_processor` so the
-    shipped model is trained with exactly the published DiT preprocessing (``resample=2``), whatever
-    that function's default is on the branch that rebuilds it.
-    """
-    from PIL import Image
-    from transformers import BeitImageProcessorPil
-
-    return BeitImageProcessorPil(
-        do_resize=True, size={"height": image_size, "width": image_size}, resample=Image.Resampling.BILINEAR,
-        do_center_crop=False, do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
-        image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5], do_reduce_labels=False,
-    )
 
 
 def _encode(preprocessor: Any, emails: list[DemoEmail], batch: int = 256) -> dict[str, torch.Tensor]:
@@ -377,7 +360,7 @@ def train(assets: Path = ASSETS, *, epochs: int = EPOCHS, train_size: int = TRAI
     """
     from reportgen.mmtd.checkpoint import save_checkpoint
     from reportgen.mmtd.model import MMTD
-    from reportgen.mmtd.preprocessing import Preprocessor, load_tokenizer
+    from reportgen.mmtd.preprocessing import load_preprocessor
 
     started = time.perf_counter()
     torch.manual_seed(TORCH_SEED)
@@ -386,8 +369,8 @@ def train(assets: Path = ASSETS, *, epochs: int = EPOCHS, train_size: int = TRAI
     validation_emails = generate_corpus(VALIDATION_SIZE, VALIDATION_SEED)
     demo_emails = generate_corpus(DEMO_SIZE, DEMO_SEED)
     train_tokenizer([e.text for e in train_emails], assets / "tokenizer")
-    preprocessor = Preprocessor(tokenizer=load_tokenizer(str(assets / "tokenizer")),
-                                image_processor=image_processor(IMAGE_SIZE), max_length=MAX_LENGTH)
+    # The loader's default processor (None), exactly as `reportgen demo` builds it.
+    preprocessor = load_preprocessor(str(assets / "tokenizer"), None, IMAGE_SIZE, MAX_LENGTH)
     special = preprocessor.special_ids
     train_data = _encode(preprocessor, train_emails)
     validation_data = _encode(preprocessor, validation_emails)
@@ -450,7 +433,8 @@ def train(assets: Path = ASSETS, *, epochs: int = EPOCHS, train_size: int = TRAI
         "tokenizer": "tokenizer",
         "image_size": IMAGE_SIZE,
         "max_length": MAX_LENGTH,
-        "image_processor": "PIL bilinear resize, no crop, rescale 1/255, mean = std = 0.5",
+        "image_processor": "reportgen.mmtd.preprocessing.dit_image_processor (PIL bilinear, no crop, "
+                           "rescale 1/255, mean = std = 0.5)",
         "demo_corpus": {"seed": DEMO_SEED, "n": DEMO_SIZE},
         "training": {
             "corpus_seed": TRAIN_SEED, "n": train_size, "epochs": epochs, "best_epoch": best[1],
