@@ -30,9 +30,22 @@ from reportgen.results.io import (
     write_bytes_atomic,
 )
 
-#: Jinja2 templates and the stylesheet, shipped inside the package (so they reach the wheel).
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+def _resource_dir(name: str) -> Path:
+    """The top-level ``templates/`` or ``static/`` folder (design card), installed or in a checkout.
+
+    A wheel carries them inside the package (``reportgen/report/templates``, pyproject's
+    force-include); an editable install or a plain checkout finds them at the repository root.
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parents[1] / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"reportgen's {name}/ folder is missing from the installation")
+
+
+#: Jinja2 templates and the stylesheet.
+TEMPLATES_DIR = _resource_dir("templates")
+STATIC_DIR = _resource_dir("static")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
 
 
