@@ -15,6 +15,7 @@ import io
 import math
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
 # The real aggregation code (pure, no torch), so the fixture's aggregate matches what analyze writes.
@@ -92,8 +93,9 @@ def _softmax_row(values: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Random, hostile: bool) -> dict[str, Any]:
-    texts = _SPAM_TEXTS if spam else _HAM_TEXTS
+def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Random, hostile: bool,
+            texts: Sequence[str] | None = None) -> dict[str, Any]:
+    texts = texts or (_SPAM_TEXTS if spam else _HAM_TEXTS)
     text = texts[index % len(texts)]
     if hostile:
         text = f"{HOSTILE_STRINGS[index % len(HOSTILE_STRINGS)]} {text} " + " ".join(HOSTILE_STRINGS)
@@ -259,7 +261,7 @@ def _metrics(predictions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: int = 40,
-                 evil_host: str = "evil.invalid") -> dict[str, Any]:
+                 evil_host: str = "evil.invalid", texts: Sequence[str] | None = None) -> dict[str, Any]:
     """Build a schema-valid results dict.
 
     Args:
@@ -268,6 +270,8 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
             reasons, top words and dataset paths.
         n_predictions: rows with predictions (raised to 2 * n_samples when smaller).
         evil_host: host the hostile URLs point at (e.g. ``127.0.0.1:PORT`` of a recording server).
+        texts: e-mail texts of the explained samples, in order (cycled); default: the built-in
+            multilingual spam and ham texts.
 
     Returns:
         A plain-JSON dict that passes ``reportgen.results.io.validate_results``.
@@ -296,7 +300,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
         spam = index % 2 == 0
         row = 2 * index if spam else 2 * index + 1
         prediction = (1 if spam else 0) if index != 3 else 1  # index 3: a ham predicted spam (FP)
-        sample = _sample(index, row, spam, prediction, rng, hostile)
+        sample = _sample(index, row, spam, prediction, rng, hostile, texts)
         # Keep the prediction row consistent with the explained sample.
         predictions[row].update({
             "label": sample["label"], "prediction": sample["prediction"],

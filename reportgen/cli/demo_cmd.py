@@ -22,7 +22,8 @@ DEMO_DATA = "demo-data"
               help="Output folder: demo-data/ (EDP.csv + pics/), results.json, report.html, report.pdf.")
 @click.option("--samples", "per_kind", type=click.IntRange(min=1, max=20), default=3, show_default=True,
               metavar="N",
-              help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham.")
+              help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham, "
+              "plus up to N misclassified ones.")
 @format_option()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")
@@ -62,7 +63,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
         finally:
             output.adopt(DEMO_DATA)  # the corpus stays reportgen's, even when the analysis failed
         published = output.publish()
-    for path in [written["data"], *published]:
+    for path in published:  # the corpus was announced when it was written, before the analysis
         click.echo(f"wrote {printable(str(path))}")
     report = next((out_dir / FILENAMES[f] for f in ("html", "pdf", "json") if f in formats), out_dir)
     click.echo(f"demo finished in {time.perf_counter() - started:.0f} s; open {printable(str(report))}")

@@ -5,7 +5,8 @@
 * :mod:`.sections`: one module per section of the report;
 * :mod:`.figures`: the matplotlib charts;
 * :mod:`.render`: :func:`render_report`, HTML and PDF; :mod:`.assets`: SVG/PDF/CSV/LaTeX exports;
-* ``templates/`` and ``static/``: the Jinja2 templates and the stylesheet.
+* the top-level ``templates/`` and ``static/`` (shipped inside this package in the wheel): the
+  Jinja2 templates and the stylesheet.
 """
 
 from reportgen.report.build import build_document

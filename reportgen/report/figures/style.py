@@ -26,6 +26,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from reportgen.fonts import figure_families
 from reportgen.names import ESTIMATORS
 
 #: One centimetre in inches (matplotlib sizes figures in inches).
@@ -57,9 +58,10 @@ ESTIMATOR_UNITS = {
 WARNING_COLOUR = "#D55E00"
 NEUTRAL_COLOUR = "#0072B2"
 
-#: rcParams every figure is built under: bundled DejaVu Sans, print-size fonts, no mathtext surprises.
+#: rcParams every figure is built under: DejaVu Sans (bundled) then per-glyph fallback through the
+#: installed fonts of reportgen.fonts.FONT_FAMILIES (CJK, emoji, …), print-size fonts, no mathtext surprises.
 STYLE: dict[str, Any] = {
-    "font.family": "DejaVu Sans",
+    "font.family": figure_families(),
     "text.usetex": False,  # e-mail text must never reach a LaTeX run, whatever the user's rc says
     "font.size": 8,
     "axes.titlesize": 9,
@@ -113,18 +115,19 @@ def place(fig: Figure, left_cm: float, bottom_cm: float, width_cm: float, height
 
 
 def text_width_cm(labels: Sequence[str], size_pt: float) -> float:
-    """The widest label's advance width in cm at ``size_pt`` in the figures' font (DejaVu Sans).
+    """The widest label's advance width in cm at ``size_pt`` in the figures' fonts (with their fallback).
 
     Measured with FreeType directly (a few microseconds per label): the matplotlib Text machinery
     that layout engines go through costs a thousand times more. A 5 % allowance covers hinting.
     """
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
-    font = get_font(findfont(FontProperties(family=STYLE["font.family"])))
+    # The whole fallback list, as matplotlib's renderers use it: CJK glyphs are about twice as wide as Latin.
+    font = get_font([findfont(FontProperties(family=family)) for family in STYLE["font.family"]])
     font.clear()
     font.set_size(size_pt, 72)  # at 72 dpi one pixel is one point
     widest = 0.0
-    with warnings.catch_warnings():  # missing (CJK) glyphs: measured as the box drawn for them
+    with warnings.catch_warnings():  # glyphs no installed font has: measured as the box drawn for them
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         for label in labels:
             font.set_text(label, 0.0)

@@ -108,7 +108,8 @@ def samples_section(samples: list[SampleSection]) -> Section:
                        blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
                                          "which ones are).")])
     table = Table(
-        name="sample_index", caption="The e-mails explained in detail; the number in the first column leads to each one.",
+        name="sample_index",
+        caption="The e-mails explained in detail; the number in the first column leads to each one.",
         columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],
         rows=[[i + 1, s.row, s.label, s.prediction, s.prob_spam, s.outcome or "—", s.reason]
               for i, s in enumerate(samples)],
@@ -174,7 +175,8 @@ def _facts(context: SampleInput) -> list[Block]:
 def _highlighted_text(context: SampleInput) -> list[Block]:
     spans, legend, unread = _word_spans(context.sample["words"], str(context.sample["text"]), context.colour)
     unread = unread if unread.strip() else ""
-    unread_note = " Grey italic text at the end lies beyond the model's length limit and was not read." if unread else ""
+    unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
+                   if unread else "")
     return [HighlightedText(
         name=f"{context.id}-text",
         caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
