@@ -192,14 +192,14 @@ class ExplainOptions(_Options):
     attention_layer: int = option(-1, "Encoder layer whose full attention matrix is stored (0-based; -1 = last).")
     attention_head: int | None = option(None, "Head of the stored attention matrix (0-based), or 'mean' over "
                                         "heads.", metavar="N|mean", parse="parse_head")
-    faithfulness: bool = option(True, "Check every explained sample's attributions: remove (and add back) the "
-                                "words and picture patches they rank highest and compare the change of the "
-                                "prediction with removing random ones (about 6 forward passes of one encoder "
-                                "per IG step's cost; see the report's methods appendix).",
+    faithfulness: bool = option(True, "Check every explained sample's attributions: occlusion as a second "
+                                "opinion, and deletion/insertion of the words and picture patches they rank "
+                                "highest against random ones. Costs about 5 times the sample's Integrated "
+                                "Gradients on CPU (one encoder pass per word and per patch).",
                                 secondary="--no-faithfulness")
-    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model with randomised top "
-                                 "layers (model-randomisation sanity check; 0 = off). Costs 5 Integrated "
-                                 "Gradients runs per sample.", minimum=0, metavar="N")
+    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
+                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
+                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
     blur_sigma: float = option(4.0, cli=False)
     pixel_mean: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
     pixel_std: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)

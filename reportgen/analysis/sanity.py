@@ -80,13 +80,14 @@ Explainer = Callable[[MMTD, Mapping[str, torch.Tensor]], tuple[Sequence[float], 
 
 
 def ig_explainer(special_ids: Mapping[str, int], options: ExplainOptions) -> Explainer:
-    """The report's Integrated Gradients (its baselines and rule) with :data:`SANITY_IG_STEPS` nodes."""
-    from reportgen.explain.ig import integrated_gradients
-
+    """The report's word and patch scores, re-run through the method registry (Integrated Gradients with
+    the report's baselines and rule) with at most :data:`SANITY_IG_STEPS` nodes."""
     options = replace(options, ig_steps=min(int(options.ig_steps), SANITY_IG_STEPS), record_path=False)
 
     def explain(model: MMTD, encoded: Mapping[str, torch.Tensor]) -> tuple[list[float], list[float]]:
-        result = integrated_gradients(model, encoded, special_ids, options)
+        from reportgen.explain import registry  # looked up per call: what made the report is what is checked
+
+        result = registry.explain_sample(model, encoded, special_ids, options, ("integrated_gradients",))
         return result["token_scores"], [v for row in result["image_scores"] for v in row]
 
     return explain

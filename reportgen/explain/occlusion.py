@@ -215,5 +215,7 @@ METHOD = Method(
     produces=("occlusion",),
     explain=lambda context: {"occlusion": occlusion(context)},
     after=("integrated_gradients",),
+    # A second opinion is part of "can these explanations be trusted?": --no-faithfulness trims it too.
+    switch="faithfulness",
     describe=describe,
 )
