@@ -568,8 +568,13 @@ def decode_picture(data_uri: str) -> np.ndarray:
     if match is None:
         raise ResultsError(f"sample picture is not a base64 data:image/ URI: {data_uri[:40]!r}")
     try:
-        with Image.open(io.BytesIO(base64.b64decode(match.group(1), validate=True))) as picture:
-            return np.asarray(picture.convert("RGB"))
+        with warnings.catch_warnings():
+            # A picture over PIL's pixel limit (a decompression bomb) is refused, not decoded after a warning.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(base64.b64decode(match.group(1), validate=True))) as picture:
+                return np.asarray(picture.convert("RGB"))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ResultsError(f"sample picture is too large to decode safely: {error}") from error
     except (binascii.Error, UnidentifiedImageError, OSError) as error:
         raise ResultsError(f"sample picture data URI is not a readable image: {error}") from error
 

@@ -71,6 +71,7 @@ def load_inputs(load: LoadOptions, data: DataOptions) -> Inputs:
         data.data, data.images, text_column=data.text_column, pic_column=data.pic_column,
         label_column=data.label_column, split=data.split, rows=list(data.rows) if data.rows else None,
         skip_invalid=data.skip_invalid, seed=data.seed, require_labels=data.require_labels,
+        missing_text=data.missing_text, max_pixels=data.max_pixels, allow_outside_images=data.allow_outside_images,
     )
     device = resolve_device(load.device)
     # The tokenizer before the checkpoint: a wrong --tokenizer should not cost a 1 GB load.

@@ -27,6 +27,14 @@ DEFAULT_MAX_LENGTH = 256
 DEFAULT_MEMORY_BUDGET = 3 * 1024**3
 #: Output formats of ``run``/``render``/``demo`` and their file names.
 FORMATS = ("json", "html", "pdf")
+#: ``--missing-text``: what the model reads for an e-mail with no text (see reportgen.mmtd.edp).
+MISSING_TEXT = ("null", "empty")
+#: Default and highest ``--max-pixels``: PIL's own ``Image.MAX_IMAGE_PIXELS`` (89,478,485 = 1 GiB / 4 / 3,
+#: about 270 MB decoded as RGB). PIL opens smaller pictures silently and warns above it (refusing at
+#: twice the size), so reportgen refuses exactly the pictures PIL considers possible decompression
+#: bombs, with one line instead of a warning or a traceback. E-mail pictures are far smaller (EDP's
+#: are screenshots of a few megapixels). Higher values are not allowed: PIL itself would interfere.
+DEFAULT_MAX_PIXELS = 89_478_485
 
 
 def option(default: Any = MISSING, help: str = "", *, flag: str | None = None, choices: tuple[str, ...] | None = None,
@@ -135,8 +143,10 @@ class LoadOptions(_Options):
                                       "default: hidden/64 heads, 8 in fusion.")
     tokenizer: str = option(DEFAULT_TOKENIZER, "Tokenizer folder, or hub id already in the local Hugging Face "
                             "cache (never downloaded).")
-    image_processor: str | None = option(None, "Image-processor folder or cached hub id; default: DiT's, as in "
-                                         "training (see README, 'Preprocessing').")
+    image_processor: str | None = option(None, "Image-processor folder or cached hub id; default: the published "
+                                         "DiT processor MMTD was trained with (PIL bilinear to the checkpoint's "
+                                         "picture size, no crop, /255, mean = std = 0.5; pictures converted to "
+                                         "RGB).")
     max_length: int | None = option(None, "Tokens per e-mail text after truncation and padding. Default: "
                                     "min(256, the checkpoint's text positions): MMTD trained with 256.", minimum=2)
     device: str = option("auto", "Where the model runs; auto = cuda when available, else cpu.",
@@ -155,14 +165,28 @@ class DataOptions(_Options):
     label_column: str = option("labels", "CSV column with 0 (ham) / 1 (spam). If the default column is absent "
                                "the data is treated as unlabelled and metrics are skipped; a column named "
                                "explicitly must exist.")
-    split: str | None = option(None, "Use only the test rows of fold K (1-based) of N: sklearn "
-                               "StratifiedKFold(N, shuffle=True, random_state=--seed) over all CSV rows (plain "
-                               "KFold when unlabelled). Not with --rows.", metavar="fold:K/N")
+    split: str | None = option(None, "fold:K (K = 1..5, also fold:K/5): the test rows of MMTD's own training "
+                               "fold K, cut as the authors' SplitData did: CSV rows in file order, no shuffle, "
+                               "q = N // 5; fold 1 = rows 4q..N-1 (with the N % 5 leftover rows), fold 2 = "
+                               "3q..4q-1, ..., fold 5 = 0..q-1. Use it for a checkpoint of that fold: it never "
+                               "saw these rows. stratified:K/N: fold K of scikit-learn StratifiedKFold(N, "
+                               "shuffle=True, random_state=--seed) (KFold when unlabelled); NOT MMTD's training "
+                               "folds. Not with --rows.", metavar="fold:K|stratified:K/N")
     rows: tuple[int, ...] | None = option(None, "Use only these 0-based CSV data rows (header not counted). "
                                           "Not with --split.", metavar="3,17,...", parse="parse_rows")
-    skip_invalid: bool = option(False, "Skip rows whose picture is missing or unreadable (they are listed in "
-                                "the output) instead of stopping.")
-    seed: int = option(0, "Random state of --split and of the --samples draw.")
+    skip_invalid: bool = option(False, "Skip rows whose picture is missing, unreadable (decoded to check) or "
+                                "larger than --max-pixels (they are listed in the output) instead of stopping.")
+    seed: int = option(0, "Random state of --split stratified:K/N and of the --samples draw.")
+    missing_text: str = option("null", "What the model reads for an e-mail with no text in the CSV: null = the "
+                               "string 'null', as MMTD's training did (fillna('null')); empty = an empty text, "
+                               "for models trained that way. Such e-mails are marked in the outputs.",
+                               choices=MISSING_TEXT)
+    max_pixels: int = option(DEFAULT_MAX_PIXELS, "Refuse pictures with more pixels (width x height), read from "
+                             "the header before decoding (decompression bombs); --skip-invalid skips them. "
+                             "Default and maximum: PIL's own limit.", minimum=1)
+    allow_outside_images: bool = option(False, "Accept picture names that resolve outside --images (absolute "
+                                        "paths, '..', symlinks pointing out); refused by default, naming the "
+                                        "row.")
     require_labels: bool = option(False, cli=False)
 
 

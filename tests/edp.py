@@ -9,11 +9,15 @@ Usage::
 
 Pictures are drawn with PIL (spam: warm background with a big bar; ham: cool background with text
 lines), so a model sees different inputs per row. Texts use words from ``tests.factories.VOCAB``.
+:func:`write_png_header` writes a tiny PNG whose header claims any size (a decompression bomb's
+signature without its gigabytes).
 """
 
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +41,7 @@ def write_edp(
     size: tuple[int, int] = (48, 40),
     missing: Sequence[int] = (),
     corrupt: Sequence[int] = (),
+    truncated: Sequence[int] = (),
     with_labels: bool = True,
     columns: dict[str, str] | None = None,
     seed: int = 0,
@@ -55,6 +60,8 @@ def write_edp(
         size: ``(width, height)`` of the pictures.
         missing: rows whose picture file is not written (the CSV still names it).
         corrupt: rows whose picture file holds garbage bytes instead of a PNG.
+        truncated: rows whose picture is a JPEG (``<row>.jpg``) cut off after 60 % of its bytes: the
+            header reads fine, the data do not.
         with_labels: False leaves the label column out of the CSV.
         columns: rename columns, e.g. ``{"texts": "body"}``.
         seed: seeds the default texts and drawings.
@@ -73,13 +80,18 @@ def write_edp(
     pics = []
     for row in range(n):
         # PNG cannot hold CMYK; such pictures are written as JPEG.
-        name = f"{row}.jpg" if modes[row] == "CMYK" else f"{row}.png"
+        name = f"{row}.jpg" if modes[row] == "CMYK" or row in truncated else f"{row}.png"
         pics.append(name)
         path = images_dir / name
         if row in missing:
             continue
         if row in corrupt:
             path.write_bytes(b"this is not a png\x00\x01")
+            continue
+        if row in truncated:
+            _draw(labels[row] == 1, size, rng).save(path, format="JPEG", quality=90)
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) * 6 // 10])
             continue
         _draw(labels[row] == 1, size, rng).convert(modes[row]).save(path)
     frame = {"texts": list(texts), "pics": pics}
@@ -101,3 +113,22 @@ def _draw(spam: bool, size: tuple[int, int], rng: random.Random) -> Image.Image:
         for y in range(4, height - 4, 6):
             draw.line([4, y, width - 4 - rng.randrange(width // 3), y], fill=(250, 250, 250), width=2)
     return image
+
+
+def write_png_header(path: Path, width: int, height: int) -> Path:
+    """Write a valid 1x1 PNG, then make its header claim ``width`` x ``height`` (CRC fixed up).
+
+    PIL reads the size from the header when it opens the file, as it would for a real picture of
+    that size, so this stands in for a decompression bomb (e.g. 30000x30000 in 108 KB) in bytes.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = data.index(b"IHDR")  # length (4) | b"IHDR" | width (4) | height (4) | 5 more bytes | CRC (4)
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    path = Path(path)
+    path.write_bytes(bytes(data))
+    return path

@@ -12,6 +12,10 @@ import base64
 import io
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,7 +170,7 @@ def test_run_format_json_writes_only_results(world, stand_in, tmp_path):
     out = tmp_path / "out"
     result = _invoke("run", *_args(world, out, "--format", "json", "--samples", "1:1"))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".reportgen-manifest.json", "results.json"]
     assert len(load_results(out / "results.json")["samples"]) == 2
 
 
@@ -178,7 +182,9 @@ def test_run_rejects_an_unknown_format_before_any_work(world, tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (("--explain-rows", "99"), "row 99 is not among the 10 predicted rows"),
+    # Names the option the user typed, not --rows (regression: it said "--rows: row 99 ...").
+    (("--explain-rows", "99"), "--explain-rows: row 99 is not among the 10 predicted rows (the 0-based CSV data "
+                               "rows selected by --rows/--split"),
     (("--samples", "three"), "expected N_SPAM:N_HAM"),
 ])
 def test_bad_selection_is_one_line_and_writes_nothing(world, stand_in, tmp_path, extra, message):
@@ -255,7 +261,7 @@ def test_run_renders_html_next_to_results(world, stand_in, tmp_path):
     out = tmp_path / "out"
     result = _invoke("run", *_args(world, out, "--format", "json,html", "--samples", "1:1", "--deterministic"))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".reportgen-manifest.json", "report.html", "results.json"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html.lower()
     rows = [s["row"] for s in load_results(out / "results.json")["samples"]]
@@ -337,3 +343,105 @@ def test_bad_attention_layer_fails_before_any_prediction(world, tmp_path, monkey
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Error: --attention-layer 9: the text encoder has")
     assert not out.exists()
+
+
+# -- output safety: never delete what reportgen did not write; staging cleaned up (issue 12) --------
+
+
+def _error_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("Error: ")]
+
+
+def test_export_assets_never_deletes_the_users_pictures_in_out_assets(world, stand_in, tmp_path):
+    # Regression: publishing replaced OUT/assets with shutil.rmtree, deleting --images OUT/assets/pics.
+    out = tmp_path / "out"
+    pics = out / "assets" / "pics"
+    shutil.copytree(world["pics"], pics)
+    before = {p.name: p.read_bytes() for p in pics.iterdir()}
+    args = _args(world, out, "--format", "json", "--export-assets", "--samples", "1:1")
+    args[args.index("--images") + 1] = str(pics)
+    result = CliRunner().invoke(main, ["run", *args])
+    assert result.exit_code == 1, result.output
+    assert len(_error_lines(result)) == 1 and "exists and was not written by reportgen" in result.output
+    assert {p.name: p.read_bytes() for p in pics.iterdir()} == before
+    assert sorted(p.name for p in out.iterdir()) == ["assets"] and list(tmp_path.iterdir()) == [out]
+
+
+def test_a_second_run_into_the_same_out_replaces_only_reportgens_files(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    args = _args(world, out, "--format", "json", "--export-assets", "--samples", "0:1", "--deterministic")
+    assert _invoke("run", *args).exit_code == 0
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert any(p.parts[0] == "assets" for p in first)
+    second = _invoke("run", *args)
+    assert second.exit_code == 0, second.output
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
+    # Once the user edits the report it is theirs: the next run refuses instead of overwriting it.
+    (out / "results.json").write_text("my annotated copy", encoding="utf-8")
+    third = CliRunner().invoke(main, ["run", *args])
+    assert third.exit_code == 1 and "results.json exists and was not written by reportgen" in third.output
+    assert (out / "results.json").read_text(encoding="utf-8") == "my annotated copy"
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+#: `reportgen run` whose analysis stops (after loading the model) until a signal arrives.
+_STUCK_RUN = """
+import sys, time
+import {module} as pipeline
+
+def stuck(*args, **kwargs):
+    print("analysing", flush=True)
+    time.sleep(600)
+
+pipeline.run_analysis = stuck
+from reportgen.cli import main
+main(sys.argv[1:], prog_name="reportgen")
+"""
+
+
+def _start_stuck_run(world, out):
+    command = [sys.executable, "-c", _STUCK_RUN.format(module=analyze.__name__), "run",
+               *_args(world, out, "--format", "json")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    line = process.stdout.readline()  # returns once the (stand-in) analysis runs, or at exit
+    if line != "analysing\n":
+        process.kill()
+        pytest.fail(f"the run did not reach the analysis: {process.communicate()}")
+    return process
+
+
+def _staging_folders(folder):
+    return sorted(p for p in folder.iterdir() if p.name.startswith(".out.reportgen-"))
+
+
+def test_sigterm_removes_the_staging_folder_and_exits_non_zero(world, tmp_path):
+    # Regression: SIGTERM killed the run outright and could leave OUT/.out.XXXX.tmp/ behind.
+    out = tmp_path / "out"
+    process = _start_stuck_run(world, out)
+    try:
+        assert len(_staging_folders(tmp_path)) == 1  # created with the output check, before the model
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 143
+    assert stderr.strip().splitlines()[-1] == "Error: terminated (SIGTERM); unfinished output was removed"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next_run(world, stand_in, tmp_path):
+    out = tmp_path / "out"
+    process = _start_stuck_run(world, out)
+    process.kill()  # SIGKILL cannot be handled: its staging folder stays
+    process.communicate(timeout=60)
+    assert len(_staging_folders(tmp_path)) == 1
+    not_ours = [tmp_path / ".out.abcdefgh.tmp", tmp_path / f".notes.reportgen-{process.pid}-abcdefgh.tmp"]
+    for folder in not_ours:
+        folder.mkdir()
+    result = _invoke("analyze", *_args(world, out, "--samples", "1:1"))
+    assert result.exit_code == 0, result.output
+    assert _staging_folders(tmp_path) == [] and all(folder.is_dir() for folder in not_ours)
+    assert (out / "results.json").is_file()

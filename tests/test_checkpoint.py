@@ -309,6 +309,7 @@ def test_full_size_checkpoint_passes_inspect(tmp_path: Path) -> None:
     assert info["parameter_count"] == n_parameters == 269_771_270
     assert info["architecture"] == mmtd_base_config().to_dict()
     assert len(info["sha256"]) == 64
+    assert info["non_finite"] == []  # every value was read and checked
     json.dumps(info)  # plain JSON
 
 

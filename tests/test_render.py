@@ -199,3 +199,38 @@ def test_export_assets_writes_every_figure_and_table(tmp_path: Path) -> None:
     for stem in ("metrics", "top_words_spam", "sample_index", "sample-1_modality"):
         assert {f"{stem}.csv", f"{stem}.tex"} <= names
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("content,message", [
+    # Regression: a 200,000-deep nesting ended in a RecursionError traceback.
+    ("[" * 200_000 + "]" * 200_000, "nested too deeply to be a results file"),
+    # Regression: NaN passed the schema check, then `render --format json` wrote null.
+    (None, "non-finite number NaN"),
+])
+def test_cli_render_of_hostile_results_is_one_line(tmp_path: Path, content: str | None, message: str) -> None:
+    from reportgen.cli import main
+
+    path = tmp_path / "results.json"
+    if content is None:
+        save_results(make_results(1, n_predictions=4), path)
+        content = path.read_text(encoding="utf-8").replace('"prob_spam": ', '"prob_spam": NaN, "x": ', 1)
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "r"), "--format", "json"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_render_replaces_its_own_report_but_not_the_users(tmp_path: Path) -> None:
+    from reportgen.cli import main
+
+    save_results(make_results(1, n_predictions=4), tmp_path / "results.json")
+    args = ["render", str(tmp_path / "results.json"), "--out", str(tmp_path / "r"), "--format", "json"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    (tmp_path / "r" / "results.json").write_text("{}", encoding="utf-8")  # the user's edit
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and "results.json exists and was not written by reportgen" in refused.output
+    assert (tmp_path / "r" / "results.json").read_text(encoding="utf-8") == "{}"

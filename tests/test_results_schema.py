@@ -31,14 +31,42 @@ def test_save_load_round_trip_is_exact_and_deterministic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
 
 
-def test_numpy_values_become_plain_json_and_nan_becomes_null(tmp_path):
+def test_numpy_values_become_plain_json(tmp_path):
     results = make_results(n_samples=2)
     results["samples"][0]["token_scores"] = np.asarray(results["samples"][0]["token_scores"], dtype=np.float32)
-    results["metrics"]["roc_auc"] = float("nan")
     save_results(results, tmp_path / "results.json")
     loaded = load_results(tmp_path / "results.json")
     assert isinstance(loaded["samples"][0]["token_scores"][0], float)
-    assert loaded["metrics"]["roc_auc"] is None
+    assert loaded["samples"][0]["token_scores"] == pytest.approx(results["samples"][0]["token_scores"].tolist())
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), np.float32("-inf")])
+def test_non_finite_numbers_are_never_written(tmp_path, bad):
+    # Regression: NaN used to become null, which the schema then rejected on the next render.
+    results = make_results(n_samples=2)
+    results["samples"][1]["token_scores"][2] = bad
+    with pytest.raises(ResultsError, match="non-finite number at 'samples/1/token_scores/2'"):
+        save_results(results, tmp_path / "results.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused_on_load(tmp_path, constant):
+    # Regression: json.loads accepts NaN, the schema check passed, and `render --format json` wrote null.
+    path = tmp_path / "results.json"
+    save_results(make_results(n_samples=1), path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"prob_spam": ', f'"prob_spam": {constant}, "was": ', 1), encoding="utf-8")
+    with pytest.raises(ResultsError, match=f"not a readable JSON file \\(non-finite number {constant}"):
+        load_results(path)
+
+
+def test_deeply_nested_results_are_one_error(tmp_path):
+    # Regression: a 200,000-deep nesting raised RecursionError out of json.loads.
+    path = tmp_path / "results.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    with pytest.raises(ResultsError, match="nested too deeply"):
+        load_results(path)
 
 
 @pytest.mark.parametrize("break_it,where", [

@@ -11,6 +11,7 @@ from typing import Iterator
 import pandas as pd
 import torch
 
+from reportgen.errors import ReportgenError
 from reportgen.mmtd.edp import EDPDataset
 from reportgen.mmtd.model import HAM, MMTD, SPAM
 from reportgen.mmtd.preprocessing import Preprocessor
@@ -50,6 +51,9 @@ def predict(
         A DataFrame with columns exactly ``row, label, prediction, prob_ham, prob_spam, logit_ham,
         logit_spam``: ``row`` is the CSV data-row position, ``label`` a nullable integer (NA when the
         data is unlabelled), ``prediction`` the argmax class (1 = spam).
+
+    Raises:
+        ReportgenError: a logit is NaN or infinite (the message names the first rows).
     """
     from tqdm.auto import tqdm
 
@@ -67,6 +71,15 @@ def predict(
             logits_parts.append(model(**encoded).float().cpu())
             bar.update(len(encoded["input_ids"]))
     logits = torch.cat(logits_parts) if logits_parts else torch.zeros((0, 2))
+    # Finite weights can still overflow float32 on some inputs; NaN probabilities would pass as
+    # empty CSV cells and only fail later, inside scikit-learn.
+    bad = (~torch.isfinite(logits).all(dim=-1)).nonzero().flatten().tolist()
+    if bad:
+        rows = ", ".join(str(dataset.rows[i]) for i in bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else "")
+        raise ReportgenError(
+            f"the model's outputs (logits) are NaN or infinite for {len(bad)} of {len(logits)} e-mails "
+            f"(data rows {rows}): its weights overflow on these inputs"
+        )
     probs = torch.softmax(logits.double(), dim=-1)
     labels = dataset.labels if dataset.labels is not None else [pd.NA] * len(dataset)
     return pd.DataFrame(

@@ -130,8 +130,8 @@ def select_samples(predictions: Any, selection: SampleSelection) -> tuple[list[C
         missing = [r for r in selection.rows if r not in known]
         if missing:
             raise DataError(
-                f"--rows: row {missing[0]} is not among the {len(all_rows)} predicted rows "
-                "(rows are 0-based CSV data rows inside the selected split and not skipped)"
+                f"--explain-rows: row {missing[0]} is not among the {len(all_rows)} predicted rows (the 0-based CSV "
+                "data rows selected by --rows/--split, skipped rows excluded)"
             )
         add(list(dict.fromkeys(int(r) for r in selection.rows)), "requested row")
 

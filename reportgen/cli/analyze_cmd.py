@@ -1,15 +1,13 @@
 """``reportgen analyze`` (→ results.json) and ``reportgen run`` (analyze, then render the report).
 
 Both share the model/data options of :mod:`reportgen.cli.options` and the analysis options defined
-once here (:data:`analysis_options`). Output is all-or-nothing: everything is written into a
-temporary folder next to ``--out`` and moved in only when every step succeeded.
+once here (:data:`analysis_options`). Output is all-or-nothing and checked first
+(:mod:`reportgen.output`): ``--out`` is checked before any model work, everything is written into a
+staging folder next to it and moved in only when every step succeeded.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,60 +18,50 @@ from reportgen.cli.options import (
 )
 
 
+def _output_names(formats: tuple[str, ...], export_assets: bool) -> list[str]:
+    """The entries of ``--out`` that this run writes."""
+    from reportgen.assets import ASSETS_DIRNAME
+    from reportgen.render import FILENAMES
+
+    return [FILENAMES[f] for f in formats] + ([ASSETS_DIRNAME] if export_assets else [])
+
+
 def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tuple[str, ...],
                        export_assets: bool) -> None:
-    """Load inputs, run the analysis, write the outputs into ``--out`` (all or nothing) and list them."""
-    from reportgen.analysis.pipeline import run_analysis
-    from reportgen.cli.options import load_inputs
-    from reportgen.options import AnalysisOptions
+    """Check ``--out``, load inputs, run the analysis, write the outputs (all or nothing) and list them."""
+    from reportgen.output import prepare_output_folder
+    from reportgen.results.io import timestamp
 
     progress = options["progress"]
     out = Path(options["out"])
     deterministic = options["deterministic"]
-    analysis_options = AnalysisOptions.from_kwargs(options)
-    inputs = load_inputs(**options)
-    results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
-    written = _write_outputs(results, out, formats, deterministic=deterministic, export_assets=export_assets)
+    # Before any model work: where the outputs go (and whether they may be replaced), SOURCE_DATE_EPOCH.
+    with prepare_output_folder(out, _output_names(formats, export_assets)) as output:
+        timestamp(deterministic)
+        from reportgen.analysis.pipeline import run_analysis
+        from reportgen.cli.options import load_inputs
+        from reportgen.options import AnalysisOptions
+
+        analysis_options = AnalysisOptions.from_kwargs(options)
+        inputs = load_inputs(**options)
+        results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
+        _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets)
+        written = output.publish()
     _report(results, written)
 
 
-def _publish(staging: Path, out: Path) -> list[Path]:
-    """Move everything from ``staging`` into ``out`` (replacing same-named entries)."""
-    out.mkdir(parents=True, exist_ok=True)
-    # Temporary files are created private (0600); published outputs get the user's usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    moved = []
-    for entry in sorted(staging.iterdir()):
-        for path in [entry, *entry.rglob("*")] if entry.is_dir() else [entry]:
-            path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-        target = out / entry.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        entry.replace(target)
-        moved.append(target)
-    return moved
-
-
-def _write_outputs(results: dict[str, Any], out: Path, formats: tuple[str, ...], *, deterministic: bool,
-                   export_assets: bool) -> list[Path]:
-    """Write results.json and the rendered formats into ``out``, all or nothing."""
+def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ...], *, deterministic: bool,
+                   export_assets: bool) -> None:
+    """Write results.json and the rendered formats into ``folder`` (the staging folder)."""
     from reportgen.results.io import save_results
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        if "json" in formats:
-            save_results(results, staging / "results.json")
-        rendered = tuple(f for f in formats if f != "json")
-        if rendered or export_assets:
-            from reportgen.render import render_report
+    if "json" in formats:
+        save_results(results, folder / "results.json")
+    rendered = tuple(f for f in formats if f != "json")
+    if rendered or export_assets:
+        from reportgen.render import render_report
 
-            render_report(results, staging, rendered, deterministic=deterministic, export_assets=export_assets)
-        return _publish(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets)
 
 
 @click.command("analyze")
@@ -116,10 +104,12 @@ def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: boo
 
 
 def _report(results: dict[str, Any], written: list[Path]) -> None:
-    for warning in results["aggregate"]["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
+    from reportgen.cli import printable
+
+    for warning in results["aggregate"]["warnings"]:  # may quote picture names: escaped
+        click.echo(f"warning: {printable(warning)}", err=True)
     verdict = results["aggregate"]["modality"]["verdict"]
     click.echo(f"{len(results['predictions'])} predictions, {len(results['samples'])} explained sample(s); "
                f"verdict: {verdict['label']}")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {printable(str(path))}")

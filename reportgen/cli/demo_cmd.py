@@ -13,6 +13,9 @@ import click
 
 from reportgen.cli.options import command_line, format_option
 
+#: The demo corpus folder inside --out (as reportgen.demo.pipeline writes it).
+DEMO_DATA = "demo-data"
+
 
 @click.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False, writable=True),
@@ -36,16 +39,30 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
     the picture or both, and ham incl. newsletters with banners), then analyse them with the shipped
     demo MMTD through the same loaders as your own data, and write the report.
     """
-    from reportgen.inputs import resolve_device
-    from reportgen.demo.pipeline import run_demo
+    from reportgen.cli import printable
+    from reportgen.output import prepare_output_folder
+    from reportgen.render import FILENAMES
+    from reportgen.results.io import timestamp
 
     started = time.perf_counter()
-    written = run_demo(
-        Path(out), per_kind=per_kind, formats=formats, device=resolve_device(device), ig_steps=ig_steps,
-        deterministic=deterministic, progress=progress, command=command_line(ctx),
-        echo=lambda line: click.echo(line, err=True),
-    )
-    for name, path in written.items():
-        click.echo(f"wrote {path}")
-    report = written.get("html") or written.get("pdf") or written.get("json")
-    click.echo(f"demo finished in {time.perf_counter() - started:.0f} s; open {report}")
+    out_dir = Path(out)
+    # Checked before any work: --out, whether its outputs may be replaced, SOURCE_DATE_EPOCH.
+    with prepare_output_folder(out_dir, [DEMO_DATA, *(FILENAMES[f] for f in formats)]) as output:
+        timestamp(deterministic)
+        from reportgen.demo.pipeline import run_demo
+        from reportgen.inputs import resolve_device
+
+        try:
+            # The corpus goes to its final place (results.json records its path); the report is staged.
+            written = run_demo(
+                out_dir, report_dir=output.staging, per_kind=per_kind, formats=formats,
+                device=resolve_device(device), ig_steps=ig_steps, deterministic=deterministic, progress=progress,
+                command=command_line(ctx), echo=lambda line: click.echo(printable(line), err=True),
+            )
+        finally:
+            output.adopt(DEMO_DATA)  # the corpus stays reportgen's, even when the analysis failed
+        published = output.publish()
+    for path in [written["data"], *published]:
+        click.echo(f"wrote {printable(str(path))}")
+    report = next((out_dir / FILENAMES[f] for f in ("html", "pdf", "json") if f in formats), out_dir)
+    click.echo(f"demo finished in {time.perf_counter() - started:.0f} s; open {printable(str(report))}")

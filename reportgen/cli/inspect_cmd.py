@@ -23,16 +23,21 @@ def inspect_command(checkpoint: Path, as_json: bool, model_config: Path | None) 
     """Show the architecture inferred from CHECKPOINT, its size, sha256 and key diagnostics.
 
     CHECKPOINT is a checkpoint-N/ folder or a model.safetensors / pytorch_model.bin file. Every entry
-    is checked against the inferred MMTD architecture; a mismatch is reported and exits 1.
+    is checked against the inferred MMTD architecture; a mismatch is reported and exits 1. Tensors
+    holding NaN/Inf values are listed (JSON: "non_finite") after the architecture, and exit 1 too.
     """
     # Imported here: torch is heavy and `reportgen --help` must stay instant.
-    from reportgen.mmtd.checkpoint import inspect_checkpoint
+    from reportgen.errors import CheckpointError
+    from reportgen.mmtd.checkpoint import inspect_checkpoint, non_finite_message
 
     info = inspect_checkpoint(checkpoint, model_config)
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
         click.echo(format_info(info))
+    if info["non_finite"]:  # the report above is shown, but the checkpoint is not usable
+        bad = [(entry["key"], entry["count"], entry["numel"]) for entry in info["non_finite"]]
+        raise CheckpointError(non_finite_message(info["file"], bad))
 
 
 def format_info(info: dict[str, Any]) -> str:
@@ -42,12 +47,14 @@ def format_info(info: dict[str, Any]) -> str:
     dropped = ", ".join(info["dropped"]) or "none"
     dtypes = ", ".join(f"{n} {dtype}" for dtype, n in info["dtypes"].items())
     loaded = info["n_entries"] - len(info["dropped"])
+    non_finite = info.get("non_finite", [])
     lines = [
         f"Checkpoint   {info['file']} ({info['format']})",
         f"sha256       {info['sha256']}",
         f"Entries      {info['n_entries']} ({dtypes}); {loaded} loaded, "
         f"{info['renamed']} renamed from transformers-4.x names, dropped: {dropped}",
         f"Parameters   {info['parameter_count']:,}",
+        f"Values       {f'NaN/Inf in {len(non_finite)} tensors (listed below)' if non_finite else 'all finite'}",
         "",
         "Text encoder (BERT)",
         f"  vocab {text['vocab_size']:,}, hidden {text['hidden_size']}, layers {text['num_hidden_layers']}, "
@@ -69,6 +76,9 @@ def format_info(info: dict[str, Any]) -> str:
     if info.get("assumptions"):
         lines += ["", "Not stored in the weights (override with --model-config):"]
         lines += [f"  {line}" for line in info["assumptions"]]
+    if non_finite:
+        lines += ["", "Tensors with NaN/Inf values (the checkpoint cannot be used):"]
+        lines += [f"  {e['key']}: {e['count']:,} of {e['numel']:,} values" for e in non_finite]
     return "\n".join(lines)
 
 

@@ -160,12 +160,14 @@ def format_option(default: str = "json,html,pdf", help: str | None = None) -> Ca
 
 def load_inputs(**kwargs: Any) -> Any:
     """:func:`reportgen.inputs.load_inputs` from a command's keyword arguments; skipped rows on stderr."""
+    from reportgen.cli import printable
     from reportgen.inputs import load_inputs as load
 
     data = DataOptions.from_kwargs({**kwargs, "require_labels": _given_explicitly("label_column")})
     inputs = load(LoadOptions.from_kwargs(kwargs), data)
     for item in inputs.dataset.skipped:  # --skip-invalid: say on stderr what is left out
-        click.echo(f"skipped row {item['row']} ({item['pic']}: {item['reason']})", err=True)
+        # Picture names come from the CSV: escape control characters before they reach a terminal.
+        click.echo(printable(f"skipped row {item['row']} ({item['pic']}: {item['reason']})"), err=True)
     return inputs
 
 

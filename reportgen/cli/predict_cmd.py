@@ -24,19 +24,26 @@ def predict_command(out: str, progress: bool, deterministic: bool, **options: An
     Prints accuracy, precision, recall and F1 (spam = positive class) and the confusion matrix when
     the CSV has labels. Rows skipped by --skip-invalid are listed on stderr.
     """
-    from reportgen.cli.options import load_inputs
-    from reportgen.analysis.metrics import classification_metrics, format_metrics
-    from reportgen.analysis.predict import predict
-    from reportgen.results.io import write_text_atomic
+    from reportgen.cli import printable
+    from reportgen.output import prepare_output_file
 
-    inputs = load_inputs(**options)
-    dataset = inputs.dataset
-    frame = predict(
-        inputs.loaded.model, inputs.preprocessor, dataset,
-        batch_size=inputs.batch_size, device=inputs.device, progress=progress,
-    )
-    write_text_atomic(Path(out), frame.to_csv(index=False))
-    click.echo(f"wrote {len(frame)} predictions to {out} ({dataset.selection}, {len(dataset.skipped)} skipped)")
+    # Before any model work: the CSV's folder is writable and no file of the user's is in the way.
+    with prepare_output_file(Path(out)) as output:
+        from reportgen.analysis.predict import predict
+        from reportgen.cli.options import load_inputs
+
+        inputs = load_inputs(**options)
+        dataset = inputs.dataset
+        frame = predict(
+            inputs.loaded.model, inputs.preprocessor, dataset,
+            batch_size=inputs.batch_size, device=inputs.device, progress=progress,
+        )
+        (output.staging / Path(out).name).write_text(frame.to_csv(index=False), encoding="utf-8", newline="\n")
+        output.publish()
+    click.echo(f"wrote {len(frame)} predictions to {printable(out)} ({dataset.selection}, "
+               f"{len(dataset.skipped)} skipped)")
+    from reportgen.analysis.metrics import classification_metrics, format_metrics
+
     metrics = classification_metrics(dataset.labels, frame["prediction"].tolist(), frame["prob_spam"].tolist())
     if metrics is None:
         click.echo("no labels: metrics skipped")

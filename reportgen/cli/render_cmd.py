@@ -31,12 +31,20 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     table of contents and page numbers. Nothing is written if anything fails.
     """
     # Imported here: WeasyPrint and matplotlib are heavy and `reportgen --help` must stay instant.
-    from reportgen.render import parse_formats, render_report
-    from reportgen.results.io import load_results
+    from reportgen.assets import ASSETS_DIRNAME
+    from reportgen.cli import printable
+    from reportgen.output import prepare_output_folder
+    from reportgen.render import FILENAMES, parse_formats, render_report
+    from reportgen.results.io import load_results, timestamp
 
     wanted = parse_formats(formats)
-    results = load_results(results_file)
-    written = render_report(results, out, wanted, deterministic=deterministic, export_assets=export_assets,
-                            attention_layer=attention_layer, attention_head=attention_head)
-    for path in written.values():
-        click.echo(f"wrote {path}")
+    names = [FILENAMES[f] for f in wanted] + ([ASSETS_DIRNAME] if export_assets else [])
+    # Checked first: --out (and whether its outputs may be replaced), then SOURCE_DATE_EPOCH.
+    with prepare_output_folder(out, names) as output:
+        timestamp(deterministic)
+        results = load_results(results_file)
+        render_report(results, output.staging, wanted, deterministic=deterministic, export_assets=export_assets,
+                      attention_layer=attention_layer, attention_head=attention_head)
+        written = output.publish()
+    for path in written:
+        click.echo(f"wrote {printable(str(path))}")

@@ -115,6 +115,7 @@ def run_demo(
     command: str = "reportgen demo",
     echo: Callable[[str], None] = print,
     assets_dir: Path = ASSETS,
+    report_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Write ``out/demo-data/`` and analyse it with the shipped model; render the report.
 
@@ -129,6 +130,8 @@ def run_demo(
         command: the command line recorded in results.json.
         echo: where progress lines go.
         assets_dir: folder of the demo model (``demo.json``, checkpoint, tokenizer).
+        report_dir: where results.json and the report go (default ``out``; the CLI passes a
+            staging folder and publishes it).
 
     Returns:
         ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv.
@@ -142,14 +145,14 @@ def run_demo(
     try:
         return _run_demo(out, per_kind=per_kind, formats=formats, device=device, ig_steps=ig_steps,
                          deterministic=deterministic, progress=progress, command=command, echo=echo,
-                         assets_dir=assets_dir)
+                         assets_dir=assets_dir, report_dir=report_dir)
     finally:
         torch.set_num_threads(previous_threads)
 
 
 def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
-              assets_dir: Path) -> dict[str, Path]:
+              assets_dir: Path, report_dir: Path | None) -> dict[str, Path]:
     from reportgen.analysis.pipeline import run_analysis
     from reportgen.options import AnalysisOptions
     from reportgen.mmtd.checkpoint import load_mmtd
@@ -178,6 +181,6 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     )
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}")
     results = run_analysis(inputs, options, command=command, progress=progress)
-    written = render_report(results, out, formats, deterministic=deterministic)
+    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic)
     written["data"] = csv_path
     return written

@@ -15,7 +15,9 @@ unless a ``--model-config`` JSON file says otherwise, e.g.
 Exactly one entry is dropped: the legacy buffer ``text_encoder.bert.embeddings.position_ids``
 (transformers 5 keeps it as a non-persistent buffer), and only after checking it holds
 ``arange(max_positions)`` -- the values the 4.x model would have used. Anything else that is missing,
-unexpected or mis-shaped raises :class:`~reportgen.errors.CheckpointError` naming the keys.
+unexpected or mis-shaped raises :class:`~reportgen.errors.CheckpointError` naming the keys, and so
+do three kinds of damage the strict shape check cannot see: integer (quantised) tensors where the model
+has float weights, NaN/Inf values, and (``.bin``) bytes that fail the zip archive's CRC-32 check.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from reportgen.errors import CheckpointError, first_line
 from reportgen.results.io import atomic_path
@@ -46,6 +48,9 @@ LEGACY_POSITION_IDS = "text_encoder.bert.embeddings.position_ids"
 
 #: How many key names an error message lists before "(+N more)".
 _MAX_LISTED = 5
+
+#: Entry dtypes that can hold trained weights (float16/bfloat16 files are cast to float32 on load).
+_FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 
 _TEXT = "text_encoder.bert."
 _IMAGE = "image_encoder.beit."
@@ -125,7 +130,8 @@ def load_mmtd(path: str | Path, model_config: Path | None = None, device: str = 
         The model in eval mode on ``device`` and its :class:`CheckpointInfo`.
 
     Raises:
-        CheckpointError: unreadable file, pickle payload, or any missing / unexpected / mis-shaped key.
+        CheckpointError: unreadable file, pickle payload, any missing / unexpected / mis-shaped key,
+            integer (quantised) weights, NaN/Inf values, or a ``.bin`` failing its CRC check.
     """
     from transformers.initialization import no_init_weights
 
@@ -134,6 +140,7 @@ def load_mmtd(path: str | Path, model_config: Path | None = None, device: str = 
     raw = _open_checkpoint(Path(path))
     plan = _plan(raw, model_config)
     tensors = raw.tensors()
+    _refuse_non_finite(raw.file, non_finite_entries((old, tensors[old]) for old in plan.new_to_old.values()))
     state = {new: tensors[old] for new, old in plan.new_to_old.items()}
     # Initialisation is skipped because every parameter is overwritten by the strict load below;
     # buffers (position ids, token type ids) are still built by the modules themselves.
@@ -158,14 +165,61 @@ def inspect_checkpoint(path: str | Path, model_config: Path | None = None) -> di
 
     Returns:
         ``CheckpointInfo.to_dict()``: plain JSON (path, file, format, sha256, n_entries, renamed,
-        dropped, parameter_count, architecture, assumptions, dtypes).
+        dropped, parameter_count, architecture, assumptions, dtypes), plus ``non_finite``: one
+        ``{"key", "count", "numel"}`` per entry holding NaN/Inf values, in file order (empty when
+        none). :func:`load_mmtd` refuses a checkpoint with any; here they are reported, so the
+        caller can show the architecture as well.
 
     Raises:
-        CheckpointError: the same problems :func:`load_mmtd` would refuse.
+        CheckpointError: every other problem :func:`load_mmtd` would refuse.
     """
     raw = _open_checkpoint(Path(path))
     plan = _plan(raw, model_config)
-    return plan.info(path, raw).to_dict()
+    info = plan.info(path, raw).to_dict()
+    # One tensor at a time, so inspecting a 1 GB checkpoint never holds more than its largest entry.
+    info["non_finite"] = [
+        {"key": key, "count": count, "numel": numel}
+        for key, count, numel in non_finite_entries((key, raw.get(key)) for key in raw.shapes)
+    ]
+    return info
+
+
+def non_finite_entries(entries: Iterable[tuple[str, Any]]) -> list[tuple[str, int, int]]:
+    """The floating-point tensors among ``entries`` that hold NaN or +-Inf values.
+
+    Args:
+        entries: ``(name, tensor)`` pairs; tensors are checked one at a time, in order.
+
+    Returns:
+        ``(name, non-finite values, all values)`` for each bad tensor, in the order given.
+    """
+    import torch
+
+    bad = []
+    for name, tensor in entries:
+        if not tensor.is_floating_point() or tensor.numel() == 0:
+            continue
+        # aminmax propagates NaN and shows +-Inf as an extreme: one read of the data, no temporary.
+        # (isfinite(t).all() gives the same answer but took 30x longer on CPU: 10 s for a full-size
+        # checkpoint.) The count is only taken for bad tensors.
+        low, high = torch.aminmax(tensor)
+        if not (math.isfinite(low.item()) and math.isfinite(high.item())):
+            bad.append((name, int((~torch.isfinite(tensor)).sum()), int(tensor.numel())))
+    return bad
+
+
+def non_finite_message(file: str | Path, bad: list[tuple[str, int, int]]) -> str:
+    """One line naming the first tensors of ``bad`` (from :func:`non_finite_entries`)."""
+    listed = [f"{name} ({count:,} of {numel:,} values)" for name, count, numel in bad]
+    return (
+        f"{file}: {len(bad)} tensor{'s' if len(bad) != 1 else ''} hold NaN or infinite values, so every "
+        f"prediction would be meaningless: {_listing(listed)}"
+    )
+
+
+def _refuse_non_finite(file: Path, bad: list[tuple[str, int, int]]) -> None:
+    if bad:
+        raise CheckpointError(non_finite_message(file, bad))
 
 
 def original_state_dict(model: MMTD) -> dict[str, torch.Tensor]:
@@ -294,13 +348,13 @@ def _open_safetensors(file: Path) -> _RawCheckpoint:
         ) from error
 
     def get(key: str) -> Any:
-        return handle.get_tensor(key)
+        try:
+            return handle.get_tensor(key)
+        except Exception as error:
+            raise CheckpointError(f"{file}: cannot read tensor {key}: {first_line(error)}") from error
 
     def tensors() -> dict[str, Any]:
-        try:
-            return {key: handle.get_tensor(key) for key in shapes}
-        except Exception as error:
-            raise CheckpointError(f"{file}: cannot read tensor data: {first_line(error)}") from error
+        return {key: get(key) for key in shapes}
 
     return _RawCheckpoint(file, "safetensors", shapes, dtypes, tensors, get)
 
@@ -317,12 +371,13 @@ def _open_torch(file: Path) -> _RawCheckpoint:
 
     import torch
 
+    is_zip = zipfile.is_zipfile(file)
+    if is_zip:
+        _check_zip_crc(file)
     try:
         # weights_only=True: a .bin is a pickle, and unpickling arbitrary objects runs code.
         # mmap only works for the zip format (every torch >= 1.6 file); it avoids reading 1 GB twice.
-        state = torch.load(
-            file, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(file)
-        )
+        state = torch.load(file, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as error:
         # torch's message opens with generic advice; the useful part names the refused global.
         found = re.search(r"(?:unsupported|Unsupported global:) GLOBAL (\S+)", str(error))
@@ -344,6 +399,29 @@ def _open_torch(file: Path) -> _RawCheckpoint:
     shapes = {k: tuple(int(n) for n in v.shape) for k, v in state.items()}
     dtypes = {k: str(v.dtype).removeprefix("torch.") for k, v in state.items()}
     return _RawCheckpoint(file, "bin", shapes, dtypes, lambda: state, state.__getitem__)
+
+
+def _check_zip_crc(file: Path) -> None:
+    """Refuse a torch zip whose bytes differ from what was written (zeroed or altered tensor data).
+
+    ``torch.load`` does not check the CRC-32 that ``torch.save`` stores for every archive entry, so a
+    damaged ``.bin`` would load with wrong weights and no error; ``ZipFile.testzip`` checks them all.
+    A file saved with ``torch.serialization.set_crc32_options(False)`` stores 0 for every CRC: there is
+    nothing to check against, so it is accepted as it is.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            stored = [entry.CRC for entry in archive.infolist() if entry.file_size]
+            damaged = archive.testzip() if any(stored) else None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise CheckpointError(
+            f"{file}: not a readable PyTorch checkpoint (truncated or corrupt?): {first_line(error)}"
+        ) from error
+    if damaged is not None:
+        raise CheckpointError(
+            f"{file}: archive entry {damaged} fails its CRC-32 check: the file was damaged or altered "
+            "after it was saved (copy it again)"
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -415,9 +493,37 @@ def _read_model_config(path: Path | None) -> dict[str, Any]:
     for part in ("text", "image"):
         if part in data and not isinstance(data[part], dict):
             raise CheckpointError(f"{path}: \"{part}\" must be an object of {part}-encoder settings")
-    if "fusion_heads" in data and (not isinstance(data["fusion_heads"], int) or data["fusion_heads"] < 1):
-        raise CheckpointError(f"{path}: \"fusion_heads\" must be a positive integer")
+    heads = data.get("fusion_heads", 1)
+    # bool is an int in Python: JSON true would silently mean one head.
+    if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1:
+        raise CheckpointError(f"{path}: \"fusion_heads\" must be a positive integer (e.g. 8), got {json.dumps(heads)}")
+    for part, cls_name in (("text", "BertConfig"), ("image", "BeitConfig")):
+        for key, value in data.get(part, {}).items():
+            _check_setting(path, part, cls_name, key, value)
     return data
+
+
+def _check_setting(path: Path, part: str, cls_name: str, key: str, value: Any) -> None:
+    """One override checked against the transformers config's own field types (and activations)."""
+    import transformers
+    from huggingface_hub.errors import StrictDataclassError
+    from transformers.activations import ACT2FN
+
+    cls = getattr(transformers, cls_name)
+    if not hasattr(cls(), key):
+        raise CheckpointError(f"{path}: unknown {part}-encoder setting {key!r} (not a {cls_name} field)")
+    if key == "hidden_act" and (not isinstance(value, str) or value not in ACT2FN):
+        raise CheckpointError(
+            f"{path}: {part}.hidden_act = {json.dumps(value)} is not an activation transformers knows; "
+            f"choose one of {', '.join(sorted(ACT2FN))}"
+        )
+    try:  # transformers 5 configs are strict dataclasses: the class itself knows each field's type
+        cls(**{key: value})
+    except StrictDataclassError as error:
+        detail = str(error).strip().splitlines()[-1].strip().removeprefix("TypeError: ")
+        raise CheckpointError(f"{path}: {part}.{key} = {json.dumps(value)}: {detail}") from error
+    except (TypeError, ValueError) as error:  # a config class's own validation of the value
+        raise CheckpointError(f"{path}: {part}.{key} = {json.dumps(value)}: {first_line(error)}") from error
 
 
 @dataclass
@@ -465,7 +571,8 @@ def _plan(raw: _RawCheckpoint, model_config: Path | None) -> _Plan:
             expected_model = MMTD(config)
     except (ValueError, TypeError) as error:  # e.g. heads not dividing the hidden size
         raise CheckpointError(f"{raw.file}: inferred architecture is invalid: {first_line(error)}") from error
-    expected = {k: tuple(v.shape) for k, v in expected_model.state_dict().items()}
+    expected_state = expected_model.state_dict()
+    expected = {k: tuple(v.shape) for k, v in expected_state.items()}
 
     missing = [k for k in expected if k not in shapes]
     unexpected = [new_to_old[k] for k in shapes if k not in expected]
@@ -483,6 +590,18 @@ def _plan(raw: _RawCheckpoint, model_config: Path | None) -> _Plan:
         if misshaped:
             problems.append(f"{len(misshaped)} mis-shaped: {_listing(misshaped)}")
         raise CheckpointError(f"{raw.file} does not match the MMTD architecture: " + "; ".join(problems))
+    # load_state_dict would cast integers into the float parameters without a word: an int8-quantised
+    # file then "loads" and predicts p = 0.5 for everything.
+    not_float = [
+        f"{new_to_old[k]} ({raw.dtypes[new_to_old[k]]})"
+        for k, tensor in expected_state.items()
+        if tensor.is_floating_point() and raw.dtypes[new_to_old[k]] not in _FLOAT_DTYPES
+    ]
+    if not_float:
+        raise CheckpointError(
+            f"{raw.file}: {len(not_float)} weight{'s' if len(not_float) != 1 else ''} not stored as floating point "
+            f"(a quantised checkpoint? reportgen needs the full-precision one): {_listing(not_float)}"
+        )
 
     parameter_count = sum(p.numel() for p in expected_model.parameters())
     return _Plan(config, new_to_old, renamed, dropped, int(parameter_count), assumptions)
@@ -648,11 +767,8 @@ def _infer_config(
         )
 
     # -- user overrides of anything else (eps, activation, ...): the strict check catches shape clashes --
-    for name, part, cls in (("text", text, BertConfig), ("image", image, BeitConfig)):
-        defaults = cls()
+    for name, part in (("text", text), ("image", image)):
         for key, value in overrides.get(name, {}).items():
-            if not hasattr(defaults, key):
-                raise CheckpointError(f"{config_path}: unknown {name}-encoder setting {key!r}")
             if key in part and key != "num_attention_heads" and part[key] != value:
                 raise CheckpointError(
                     f"{config_path}: {name}.{key} = {value!r} contradicts the checkpoint ({part[key]!r})"

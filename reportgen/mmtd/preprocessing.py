@@ -1,10 +1,13 @@
 """Turn e-mail texts and pictures into MMTD's inputs exactly as training did.
 
 Training tokenised with bert-base-multilingual-cased's ``BertTokenizerFast`` (max_length 256,
-truncation, padding to 256) and prepared pictures with DiT's ``BeitFeatureExtractor`` (PIL bicubic
-resize to 224×224, no crop, rescale 1/255, normalise with mean = std = 0.5). transformers 5 keeps that
-PIL path as ``BeitImageProcessorPil``; its default ``BeitImageProcessor`` switches to torchvision
-when installed, whose resize differs slightly, so reportgen always asks for the PIL backend.
+truncation, padding to 256) and prepared pictures with ``BeitFeatureExtractor.from_pretrained(
+'microsoft/dit-base')``, the published DiT processor: PIL **bilinear** resize (``resample=2``) to
+224×224, no crop, rescale 1/255, normalise with mean = std = 0.5. transformers 5 keeps that PIL
+path as ``BeitImageProcessorPil``; its default ``BeitImageProcessor`` switches to torchvision when
+installed, whose resize differs slightly, so reportgen always asks for the PIL backend. Pictures
+are converted to RGB first: EDP's are RGB already (no change), and L / P / RGBA / CMYK pictures
+stay usable.
 
 Nothing is downloaded: a tokenizer or processor is a local folder or a hub id already in the user's
 Hugging Face cache (``local_files_only=True``).
@@ -12,6 +15,7 @@ Hugging Face cache (``local_files_only=True``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,14 +120,19 @@ class Preprocessor:
 
 
 def dit_image_processor(image_size: int) -> Any:
-    """The training-equivalent picture processor: PIL bicubic to ``image_size``², /255, mean = std = 0.5."""
+    """The published DiT processor: PIL bilinear to ``image_size``², no crop, /255, mean = std = 0.5.
+
+    The settings of ``microsoft/dit-base``'s ``preprocessor_config.json`` (written by transformers'
+    DiT conversion script with ``resample=BILINEAR, do_center_crop=False``), which MMTD's training
+    code loaded; only the side follows the checkpoint.
+    """
     from transformers import BeitImageProcessorPil
     from transformers.image_utils import PILImageResampling
 
     return BeitImageProcessorPil(
         do_resize=True,
         size={"height": image_size, "width": image_size},
-        resample=PILImageResampling.BICUBIC,
+        resample=PILImageResampling.BILINEAR,
         do_center_crop=False,
         do_rescale=True,
         rescale_factor=1 / 255,
@@ -138,13 +147,16 @@ def load_tokenizer(name: str) -> Any:
     """Load a fast tokenizer from a local folder or the local Hugging Face cache (never the network).
 
     Raises:
-        ReportgenError: the folder/cache has no usable tokenizer; the message says what to pass.
+        ReportgenError: the folder/cache has no usable tokenizer, or its configs ask for custom code
+            (``auto_map``) or are not JSON objects; the message says what to pass.
     """
     from transformers import AutoTokenizer
 
     tokenizer = _load_local(
         AutoTokenizer.from_pretrained, name, "tokenizer",
         "pass --tokenizer FOLDER (a saved BertTokenizerFast, e.g. bert-base-multilingual-cased)",
+        # the JSON files AutoTokenizer reads; config.json only when the tokenizer config names no class
+        config_files=("tokenizer_config.json", "config.json"),
     )
     if not getattr(tokenizer, "is_fast", False):
         raise ReportgenError(
@@ -157,7 +169,8 @@ def load_image_processor(name: str | None, image_size: int) -> Any:
     """The default DiT processor (``name`` None) or one loaded, PIL backend, from a folder/cached hub id.
 
     Raises:
-        ReportgenError: nothing loadable at ``name``; the message says what to pass.
+        ReportgenError: nothing loadable at ``name``, or its configs ask for custom code (``auto_map``)
+            or are not JSON objects; the message says what to pass.
     """
     if name is None:
         return dit_image_processor(image_size)
@@ -166,7 +179,8 @@ def load_image_processor(name: str | None, image_size: int) -> Any:
     return _load_local(
         AutoImageProcessor.from_pretrained, name, "image processor",
         "pass --image-processor FOLDER (with preprocessor_config.json), or leave it out for the DiT default",
-        # The torchvision backend resizes differently from training's PIL bicubic.
+        config_files=("preprocessor_config.json", "processor_config.json", "config.json"),
+        # The torchvision backend resizes differently from training's PIL bilinear.
         backend="pil",
     )
 
@@ -182,7 +196,7 @@ def load_preprocessor(
     Args:
         tokenizer: local folder or hub id (from the local cache only) of a fast tokenizer.
         image_processor: folder or cached hub id of an image processor; ``None`` builds the
-            training-equivalent DiT processor (PIL bicubic, ``image_size``², mean = std = 0.5).
+            published DiT processor (PIL bilinear, no crop, ``image_size``², mean = std = 0.5).
         image_size: picture side for the default processor (the checkpoint's BEiT image size).
         max_length: tokens per text after truncation and padding (256 in training).
 
@@ -196,10 +210,52 @@ def load_preprocessor(
     )
 
 
-def _load_local(from_pretrained: Any, name: str, what: str, hint: str, **kwargs: Any) -> Any:
-    """``from_pretrained(name, local_files_only=True)``; failure -> one line saying what to pass."""
+def _load_local(
+    from_pretrained: Any, name: str, what: str, hint: str, config_files: tuple[str, ...], **kwargs: Any
+) -> Any:
+    """``from_pretrained(name, local_files_only=True, trust_remote_code=False)``, after checking its configs.
+
+    Each of ``config_files`` present in the folder (or cached for the hub id) must be a JSON object
+    without ``auto_map``: ``auto_map`` names Python code in the folder, which transformers would
+    offer to run. Refusing it here gives one line naming the file, before transformers reads anything;
+    ``trust_remote_code=False`` stays as a second guard (transformers then raises instead of prompting).
+
+    Raises:
+        ReportgenError: one line naming the file or saying what to pass.
+    """
+    for file in _cached_or_local(name, config_files):
+        try:
+            config = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ReportgenError(f"{file}: not a readable JSON {what} config: {first_line(error)}; {hint}") from error
+        if not isinstance(config, dict):
+            kind = {list: "array", str: "string", bool: "true/false", type(None): "null"}.get(type(config), "number")
+            raise ReportgenError(f"{file}: a {what} config must be a JSON object, this one is a JSON {kind}; {hint}")
+        if "auto_map" in config:
+            raise ReportgenError(
+                f"{file}: asks to run custom Python code (\"auto_map\"), and reportgen never runs code from an "
+                f"input folder; remove \"auto_map\" to use transformers' built-in {what} class"
+            )
     try:
-        return from_pretrained(str(name), local_files_only=True, **kwargs)
+        return from_pretrained(str(name), local_files_only=True, trust_remote_code=False, **kwargs)
     except (OSError, ValueError, KeyError, TypeError) as error:
         where = "folder" if Path(name).exists() else "hub id (not in the local Hugging Face cache)"
         raise ReportgenError(f"cannot load {what} {name!r} ({where}): {first_line(error)}; {hint}") from error
+
+
+def _cached_or_local(name: str, filenames: tuple[str, ...]) -> list[Path]:
+    """The files among ``filenames`` that ``from_pretrained(name, local_files_only=True)`` could read."""
+    folder = Path(name)
+    if folder.is_dir():
+        return [folder / filename for filename in filenames if (folder / filename).is_file()]
+    from huggingface_hub import try_to_load_from_cache
+
+    found = []
+    for filename in filenames:
+        try:
+            cached = try_to_load_from_cache(str(name), filename)
+        except ValueError:  # not a valid hub id (HFValidationError): from_pretrained says so in one line
+            return []
+        if isinstance(cached, str):  # None: not cached; a sentinel object: cached as absent
+            found.append(Path(cached))
+    return found

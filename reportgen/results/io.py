@@ -1,22 +1,22 @@
 """results.json: the versioned, plain-JSON contract between analysis and presentation.
 
 ``analyze`` writes it (with the model), ``render`` reads it (without). Its JSON Schema is
-``reportgen/schema/results.schema.json``; both directions validate against it.
+``reportgen/results/schema/results.schema.json``; both directions validate against it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from reportgen.errors import ResultsError
+
+# Atomic writes live with the other output rules; re-exported for the modules that write results.
+from reportgen.output import atomic_path, write_bytes_atomic, write_text_atomic  # noqa: F401
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
@@ -46,9 +46,14 @@ def timestamp(deterministic: bool) -> str | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
         try:
-            moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            seconds = int(epoch)
         except ValueError:
-            raise ResultsError(f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds") from None
+            raise ResultsError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not an integer number of seconds") from None
+        try:
+            moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ResultsError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is out of range (seconds since 1970 up to "
+                               "the year 9999)") from None
     elif deterministic:
         return None
     else:
@@ -57,54 +62,60 @@ def timestamp(deterministic: bool) -> str | None:
 
 
 def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples to plain JSON; refuse NaN/inf (not JSON)."""
+    """Convert numpy scalars/arrays and tuples to plain JSON.
+
+    Raises:
+        ResultsError: for NaN or infinity (not JSON; a null in its place would break the schema),
+            naming the first key that holds one.
+    """
+    try:
+        return _to_plain(value)
+    except _NonFinite:
+        raise ResultsError(f"results: non-finite number at '{_non_finite_at(value)}' (never written)") from None
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _to_plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_to_plain(v) for v in value]
     if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return _plain(value.tolist())
+        return _to_plain(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        raise _NonFinite
     return value
 
 
+def _non_finite_at(value: Any, where: str = "") -> str | None:
+    """The key path of the first NaN/infinity in ``value`` (only called once one was found)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite_at(item, f"{where}/{key}")
+        if found is not None:
+            return found
+    if isinstance(value, float) and not math.isfinite(value):
+        return where.lstrip("/") or "(top level)"
+    return None
+
+
 def dumps_results(results: dict[str, Any]) -> str:
-    """Deterministic JSON text: sorted keys, fixed indentation, trailing newline."""
+    """Deterministic JSON text: sorted keys, fixed indentation, trailing newline.
+
+    Raises:
+        ResultsError: a number is NaN or infinite (never written).
+    """
     return json.dumps(_plain(results), indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it vanishes.
-
-    A reader never sees half a file, and the result gets the user's usual permissions.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp creates 0600 files; a report is meant to be shared, so honour the umask like open() does.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """UTF-8, ``\\n`` line endings, written atomically (see :func:`write_bytes_atomic`)."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+def _refuse_constant(name: str) -> float:
+    # json.loads accepts NaN, Infinity and -Infinity, which are not JSON and not valid results.
+    raise ValueError(f"non-finite number {name} (not valid JSON)")
 
 
 def save_results(results: dict[str, Any], path: Path) -> None:
@@ -118,15 +129,21 @@ def load_results(path: Path) -> dict[str, Any]:
     """Read and validate a results.json; any problem is one clear :class:`ResultsError`."""
     path = Path(path)
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
+        results = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise ResultsError(f"{path}: nested too deeply to be a results file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError includes json.JSONDecodeError
         raise ResultsError(f"{path}: not a readable JSON file ({exc})") from None
     if not isinstance(results, dict):
         raise ResultsError(f"{path}: expected a JSON object at the top level")
     version = results.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ResultsError(f"{path}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION!r})")
-    validate_results(results, source=str(path))
+        raise ResultsError(f"{path}: schema_version {str(version)[:40]!r} is not supported (expected "
+                           f"{SCHEMA_VERSION!r})")
+    try:
+        validate_results(results, source=str(path))
+    except RecursionError:
+        raise ResultsError(f"{path}: nested too deeply to be a results file") from None
     return results
