@@ -14,9 +14,9 @@ For each fraction ``k`` of :data:`FRACTIONS`:
 
 The other modality stays as it is. Both are compared with the same numbers of units taken in a
 seeded random order (mean of :data:`RANDOM_DRAWS` draws); ``aopc`` is the mean deletion over the
-fractions (AOPC), ``aopc_random`` the same for the random order. The per-sample ``check`` asks the
-question the report asks: does removing the top 10 % move the prediction more than removing
-random 10 %?
+fractions (AOPC), ``aopc_random`` the same for the random order. The per-sample ``check``
+(:data:`RULE`) asks the report's question: does removing the top 10 % move the prediction more
+than removing a random 10 %?
 
 * **Words** are removed from the *text*, which is then tokenised again (so WordPiece merges what
   is left honestly); a removed word whose neighbours on both sides are not blank leaves one space,
@@ -52,8 +52,8 @@ from reportgen.options import ExplainOptions
 
 #: Shares of the units removed (deletion) or kept (insertion).
 FRACTIONS = (0.05, 0.10, 0.20, 0.40)
-#: The fraction of the per-sample check (top 10 % vs random 10 %).
-CHECK_FRACTION = 0.10
+#: The fraction the report's summary quotes (top 10 % vs random 10 %).
+HEADLINE_FRACTION = 0.10
 #: Random orders averaged for the comparison curves.
 RANDOM_DRAWS = 10
 #: Seed of the random orders (the same for every sample, so a report is reproducible).
@@ -64,24 +64,29 @@ BLANK_LEVELS = 2
 NEGLIGIBLE = 0.01
 
 RULE = (
-    f"per sample and modality: the top {CHECK_FRACTION:.0%} of the units by attribution toward the predicted "
-    f"class are removed; the check passes when the predicted class's log-odds drop by more than the mean drop "
-    f"over {RANDOM_DRAWS} random orders plus {NEGLIGIBLE}; it has no verdict when removing every unit of the "
-    f"modality moves them by less than {NEGLIGIBLE} (the modality does not carry this decision)"
+    f"per sample and modality: the check passes when removing the top {HEADLINE_FRACTION:.0%} of the units by "
+    f"attribution toward the predicted class lowers the predicted class's log-odds by more than removing "
+    f"{HEADLINE_FRACTION:.0%} in random order (mean of {RANDOM_DRAWS} draws) plus {NEGLIGIBLE}; it has no verdict "
+    f"when random removals of {', '.join(f'{k:.0%}' for k in FRACTIONS)} move them by less than {NEGLIGIBLE} on "
+    f"average (random AOPC): the modality does not carry the decision, or its evidence is repeated enough to "
+    f"keep the model saturated"
 )
 
 
-def check(deletion: float, random_deletion: float, modality_effect: float) -> bool | None:
+def check(deletion: float, random_deletion: float, aopc_random: float) -> bool | None:
     """The per-sample verdict of :data:`RULE`: ``True`` passed, ``False`` failed, ``None`` no verdict.
 
     Args:
-        deletion: drop for the top units.
+        deletion: drop for the top :data:`HEADLINE_FRACTION` of the units.
         random_deletion: mean drop for as many random units.
-        modality_effect: drop when every unit of the modality is removed. Judging by this rather
-            than by the two drops keeps the verdict independent of the ranking under test: a wrong
-            ranking that removes nothing important fails, it does not escape into "no verdict".
+        aopc_random: mean drop over all :data:`FRACTIONS` in random order.
+
+    Whether there is a verdict does not depend on the ranking under test (a wrong ranking must not
+    escape into "no verdict" by removing nothing important): it asks whether removing units at all
+    moves the decision. A saturated model may not move when random 5-40 % of the units go, and then
+    the check has nothing to say.
     """
-    if abs(modality_effect) < NEGLIGIBLE:
+    if abs(aopc_random) < NEGLIGIBLE:
         return None
     return deletion > random_deletion + NEGLIGIBLE
 
@@ -126,7 +131,8 @@ def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
     random_deletion = np.mean([deletion(s) for s in plans["random"]], axis=0).tolist()
     random_insertion = np.mean([insertion(s) for s in plans["random"]], axis=0).tolist()
     ranked_deletion = deletion(plans["ranked"])
-    at = FRACTIONS.index(CHECK_FRACTION)
+    aopc, aopc_random = mean(ranked_deletion), mean(random_deletion)
+    at = FRACTIONS.index(HEADLINE_FRACTION)
     return {
         "n_units": n,
         "fractions": list(FRACTIONS),
@@ -135,13 +141,12 @@ def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
         "insertion": insertion(plans["ranked"]),
         "random_deletion": random_deletion,
         "random_insertion": random_insertion,
-        "aopc": mean(ranked_deletion),
-        "aopc_random": mean(random_deletion),
+        "aopc": aopc,
+        "aopc_random": aopc_random,
         "f_full": f_full,
         "f_none": f_none,
-        "check": {"fraction": CHECK_FRACTION, "deletion": ranked_deletion[at], "random_deletion": random_deletion[at],
-                  "modality_effect": sign * (f_full - f_none),
-                  "passed": check(ranked_deletion[at], random_deletion[at], f_full - f_none)},
+        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at], "random_deletion": random_deletion[at],
+                  "passed": check(ranked_deletion[at], random_deletion[at], aopc_random)},
     }
 
 
@@ -307,13 +312,13 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     ``passed`` / ``failed`` (samples whose check passed / failed; the rest had no verdict), mean
     ``deletion`` / ``random_deletion`` /
     ``insertion`` / ``random_insertion`` curves over those samples, mean ``aopc`` / ``aopc_random``
-    and ``ratio`` = mean deletion / mean random deletion at the check fraction (``None`` unless the
+    and ``ratio`` = mean deletion / mean random deletion at the headline fraction (``None`` unless the
     random mean is positive).
     """
     blocks = [s["faithfulness"] for s in samples if s.get("faithfulness")]
     if not blocks:
         return None
-    summary: dict[str, Any] = {"fractions": list(FRACTIONS), "check_fraction": CHECK_FRACTION, "rule": RULE}
+    summary: dict[str, Any] = {"fractions": list(FRACTIONS), "headline_fraction": HEADLINE_FRACTION, "rule": RULE}
     for modality in ("text", "image"):
         curves = [b[modality] for b in blocks if b.get(modality)]
         if not curves:
@@ -321,7 +326,7 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
             continue
         means = {key: np.mean([c[key] for c in curves], axis=0).tolist()
                  for key in ("deletion", "random_deletion", "insertion", "random_insertion")}
-        at = FRACTIONS.index(CHECK_FRACTION)
+        at = FRACTIONS.index(HEADLINE_FRACTION)
         random_at = means["random_deletion"][at]
         summary[modality] = {
             "n": len(curves),
