@@ -296,7 +296,7 @@ def case_render(device: str, quick: bool) -> dict:
     worker processes as it does under ``reportgen render``.
     """
     sys.path.insert(0, str(ROOT))
-    from reportgen.render import render_report
+    from reportgen.report.render import render_report
     from tests.results_fixture import make_results
 
     out: dict[str, Any] = {}

@@ -67,7 +67,7 @@ def save(results: dict[str, Any], path: str | Path) -> None:
 def render(results: dict[str, Any], out: str | Path, formats: tuple[str, ...] = ("html", "pdf"), *,
            deterministic: bool = False) -> dict[str, Path]:
     """Render ``report.html`` / ``report.pdf`` into folder ``out``; returns the written paths by format."""
-    from reportgen.render import render_report
+    from reportgen.report.render import render_report
 
     return render_report(results, Path(out), formats, deterministic=deterministic)
 

@@ -257,7 +257,7 @@ def test_real_attribution_end_to_end(world, tmp_path, monkeypatch):
 
 
 def test_run_renders_html_next_to_results(world, stand_in, tmp_path):
-    pytest.importorskip("reportgen.render")
+    pytest.importorskip("reportgen.report.render")
     out = tmp_path / "out"
     result = _invoke("run", *_args(world, out, "--format", "json,html", "--samples", "1:1", "--deterministic"))
     assert result.exit_code == 0, result.output

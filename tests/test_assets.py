@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from reportgen import figures as F
-from reportgen.assets import export_assets, latex_escape, table_to_latex
-from reportgen.document import Figure as DocFigure
-from reportgen.document import Table as DocTable
+from reportgen.report import figures as F
+from reportgen.report.assets import export_assets, latex_escape, table_to_latex
+from reportgen.report.document import Figure as DocFigure
+from reportgen.report.document import Table as DocTable
 
 
 def _figures() -> dict:
@@ -88,7 +88,7 @@ def test_clashing_names_are_refused(tmp_path: Path) -> None:
 
 
 class _Document:
-    """The two methods of reportgen.document.Report that export_assets uses."""
+    """The two methods of reportgen.report.document.Report that export_assets uses."""
 
     def __init__(self, figures: list[DocFigure], tables: list[DocTable]) -> None:
         self._figures, self._tables = figures, tables
@@ -113,3 +113,23 @@ def test_export_assets_from_a_document(tmp_path: Path) -> None:
     tex = (assets / "sample-3_modality.tex").read_text(encoding="utf-8")
     assert r"\caption{Text vs image (5 \% gap).}" in tex and r"\label{tab:sample-3_modality}" in tex
     assert (assets / "sample-3_modality.csv").read_text(encoding="utf-8") == "Estimator,Text\nShapley,1.25\nIG,\n"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
+    # E-mail words reach the exported word tables; opened in Excel/LibreOffice, a cell starting
+    # with = + - @ (or a tab/CR) runs as a formula (OWASP "CSV injection"). Numbers stay numbers.
+    import csv
+
+    words = ['=HYPERLINK("http://evil.invalid/x","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+             "\t=1+1", "\r=1+1", "-0.25", "+3", "-", "free"]
+    table = pd.DataFrame({"Word": words, "E-mails": list(range(len(words))), "Mean score": [-0.5] * len(words)})
+    assets = export_assets({}, {"top_words_spam": table}, tmp_path)
+    with open(assets / "top_words_spam.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == len(words) + 1, "quoted line breaks stay inside their cell"
+    cells = [row[0] for row in rows[1:]]
+    assert cells == ["'" + w.replace("\r", "\n") for w in words[:6]] + ["-0.25", "+3", "'-", "free"]
+    assert [row[2] for row in rows[1:]] == ["-0.5"] * len(words), "numeric columns are written as numbers"
+    # The LaTeX copy is for typesetting, not a spreadsheet: it keeps the words as they are (escaped).
+    tex = (assets / "top_words_spam.tex").read_text(encoding="utf-8")
+    assert r"@SUM(A1:A9)" in tex and "'@SUM" not in tex

@@ -6,8 +6,9 @@ import warnings
 
 import pytest
 
-from reportgen.document import Figure, HighlightedText, Paragraph, Report, Table, build_document
 from reportgen.errors import ResultsError
+from reportgen.report import build_document
+from reportgen.report.document import Figure, HighlightedText, Paragraph, Report, Table
 from reportgen.results.io import dumps_results, validate_results
 from tests.results_fixture import HOSTILE_STRINGS, make_results
 
@@ -142,7 +143,7 @@ def test_highlighted_text_keeps_the_emails_spacing_and_marks_the_unread_tail() -
 def test_worker_processes_build_the_same_report(results: dict) -> None:
     # The per-sample figures of large reports are drawn by a process pool; a reader must get the
     # same page whichever way it was drawn (and in the same order).
-    from reportgen.render import render_html
+    from reportgen.report.render import render_html
 
     serial = build_document(results, keep_figures=False, workers=1)
     parallel = build_document(results, keep_figures=False, workers=2)
@@ -153,3 +154,31 @@ def test_worker_processes_build_the_same_report(results: dict) -> None:
 def test_bad_attention_layer_is_reported_from_a_worker_too(results: dict) -> None:
     with pytest.raises(ResultsError, match="--attention-layer 99 is out of range"):
         build_document(results, attention_layer=99, keep_figures=False, workers=2)
+
+
+def test_workers_never_rerun_an_unguarded_script_that_loaded_torch(tmp_path) -> None:
+    # A user's script without `if __name__ == "__main__"` that has loaded torch (OpenMP threads a
+    # forked child would inherit): the worker processes must neither re-run it nor hang, and the
+    # report must be the one drawn serially.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import hashlib, sys, warnings\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "warnings.filterwarnings('ignore')\n"
+        f"open({str(runs)!r}, 'a').write('ran\\n')\n"
+        "import torch\n"
+        "from reportgen.report import build_document\n"
+        "from reportgen.report.render import render_html\n"
+        "from tests.results_fixture import make_results\n"
+        "results = make_results(2, n_predictions=8)\n"
+        "pages = [render_html(build_document(results, keep_figures=False, workers=n)) for n in (2, 1)]\n"
+        "print(pages[0] == pages[1], len(pages[0]) > 10000)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["True", "True"]
+    assert runs.read_text() == "ran\n", "the script ran once: workers did not re-import it"

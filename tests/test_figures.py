@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from reportgen import figures as F
 from reportgen.errors import ResultsError
+from reportgen.names import ESTIMATOR_NAMES
+from reportgen.report import figures as F
 from tests.results_fixture import make_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +89,8 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     assert titles == ["A  Absolute contribution", "B  Relative share (100 %)", "C  Text share by true class",
                       "D  Text vs image contribution"]
     legend = fig.legends[0]
-    assert legend.get_title().get_text() == f"Modality contributions (Shapley, {len(results['samples'])} samples)"
+    assert legend.get_title().get_text() == (f"Modality contributions by {ESTIMATOR_NAMES['shapley']}, "
+                                             f"{len(results['samples'])} samples")
     assert [t.get_text() for t in legend.get_texts()] == ["text", "image"]
     ax_abs, ax_rel, ax_cls, ax_sc = fig.axes
     # A: two bars (text, image) per sample, heights = |φ|.
@@ -107,7 +109,7 @@ def test_modality_panels_draw_the_four_panels(results: dict) -> None:
 @pytest.mark.parametrize("estimator", ["ig", "attention"])
 def test_modality_panels_other_estimators(results: dict, estimator: str) -> None:
     fig = F.modality_panels_figure(results["samples"], estimator=estimator)
-    assert F.ESTIMATOR_NAMES[estimator] in fig.legends[0].get_title().get_text()
+    assert ESTIMATOR_NAMES[estimator] in fig.legends[0].get_title().get_text()
     assert F.ESTIMATOR_UNITS[estimator] in fig.axes[0].get_ylabel()
 
 
@@ -126,7 +128,8 @@ def test_estimator_agreement_one_row_per_sample_three_estimators(results: dict) 
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"row {s['row']}" for s in results["samples"]]
     assert len(ax.collections) == 3  # one scatter per estimator
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["Integrated gradients", "Shapley", "Fusion attention"]
+    # The report's one spelling of each estimator (reportgen.names), as in its tables and sentences.
+    assert legend == ["Integrated Gradients", "Shapley (two-player)", "Fusion attention"]
     first_row_y = len(results["samples"]) - 1  # first sample drawn on top
     shap = ax.collections[1].get_offsets()
     expected = results["samples"][0]["modality"]["shapley"]["text_share"] * 100
@@ -272,7 +275,7 @@ def test_modality_split_one_panel_per_estimator_with_units(sample: dict) -> None
     fig = F.modality_split_figure(sample["modality"])
     assert len(fig.axes) == 3
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert [t.split("\n")[0] for t in titles] == ["Integrated gradients", "Shapley", "Fusion attention"]
+    assert [t.split("\n")[0] for t in titles] == [ESTIMATOR_NAMES[e] for e in ("ig", "shapley", "attention")]
     share = sample["modality"]["shapley"]["text_share"]
     assert titles[1].endswith(f"text share {100 * share:.0f} %")
     assert fig.axes[2].get_ylabel() == "fusion attention share"
@@ -336,7 +339,7 @@ _SUBPROCESS = textwrap.dedent("""
     import hashlib, sys
     sys.path.insert(0, {root!r})
     from tests.results_fixture import make_results
-    from reportgen import figures as F
+    from reportgen.report import figures as F
     r = make_results(4)
     s = r["samples"][0]
     figs = [F.confusion_matrix_figure(r["metrics"]), F.roc_figure(r["metrics"]),

@@ -60,8 +60,8 @@ def test_wheel_carries_templates_static_and_schema(tmp_path: Path) -> None:
     wheel = next(builders.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
     names = zipfile.ZipFile(wheel).namelist()
     assert "reportgen/results/schema/results.schema.json" in names
-    assert any(n.startswith("reportgen/templates/") and n.endswith(".html") for n in names)
-    assert any(n.startswith("reportgen/static/") and n.endswith(".css") for n in names)
+    assert any(n.startswith("reportgen/report/templates/") and n.endswith(".html") for n in names)
+    assert any(n.startswith("reportgen/report/static/") and n.endswith(".css") for n in names)
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from html.parser import HTMLParser
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.errors import ReportgenError, ResultsError
-from reportgen.render import render_html, render_pdf_bytes, render_report
+from reportgen.report.render import render_html, render_pdf_bytes, render_report
 from reportgen.results.io import save_results
 from tests.results_fixture import make_results
 
@@ -29,8 +30,12 @@ class _Page(HTMLParser):
         self.ids: set[str] = set()
         self.text: list[str] = []
         self._stack: list[str] = []
+        self._glued = False  # the text after a <wbr> continues the text before it
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "wbr":  # a line-break opportunity inside a word, not a separator
+            self._glued = True
+            return
         attributes = {k: v or "" for k, v in attrs}
         self.tags.append((tag, attributes))
         if "id" in attributes:
@@ -42,8 +47,11 @@ class _Page(HTMLParser):
             self._stack.pop()
 
     def handle_data(self, data: str) -> None:
-        if not self._stack or self._stack[-1] not in ("style", "title"):
+        if self._glued and self.text:
+            self.text[-1] += data
+        elif not self._stack or self._stack[-1] not in ("style", "title"):
             self.text.append(data)
+        self._glued = False
 
 
 def parse(html: str) -> _Page:
@@ -122,7 +130,7 @@ def test_pdf_has_pages_titles_and_a_samples_words(results: dict, rendered: dict[
 
 
 def test_pdf_renderer_fetches_only_data_uris(results: dict) -> None:
-    from reportgen.document import build_document
+    from reportgen.report import build_document
 
     html = render_html(build_document(make_results(1, n_predictions=4)), print_mode=True)
     _, fetcher = render_pdf_bytes(html)
@@ -147,6 +155,22 @@ def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[st
     assert again["pdf"].read_bytes() == rendered["pdf"].read_bytes()
 
 
+def test_pdf_bytes_do_not_depend_on_the_second_they_are_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: fontTools stamped every embedded font subset with the current second, so two
+    # deterministic renders of the same HTML a second apart gave different PDFs.
+    import time
+
+    from reportgen.report import build_document
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    html = render_html(build_document(make_results(0, n_predictions=4)), print_mode=True)
+    first, _ = render_pdf_bytes(html)
+    time.sleep(1.1)
+    second, _ = render_pdf_bytes(html)
+    assert first == second
+    assert "SOURCE_DATE_EPOCH" not in os.environ, "the environment is restored"
+
+
 def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")
     out = render_report(make_results(1, n_predictions=4), tmp_path, "html", deterministic=True)
@@ -154,7 +178,7 @@ def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_failure_leaves_nothing_half_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import reportgen.render as render
+    import reportgen.report.render as render
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("renderer crashed")

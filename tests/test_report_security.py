@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.render import render_report
+from reportgen.report.render import render_report
 from tests.results_fixture import HOSTILE_STRINGS, make_results
 from tests.test_render import parse
 

@@ -20,8 +20,8 @@ from reportgen.cli.options import (
 
 def _output_names(formats: tuple[str, ...], export_assets: bool) -> list[str]:
     """The entries of ``--out`` that this run writes."""
-    from reportgen.assets import ASSETS_DIRNAME
-    from reportgen.render import FILENAMES
+    from reportgen.report.assets import ASSETS_DIRNAME
+    from reportgen.report.render import FILENAMES
 
     return [FILENAMES[f] for f in formats] + ([ASSETS_DIRNAME] if export_assets else [])
 
@@ -59,7 +59,7 @@ def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ..
         save_results(results, folder / "results.json")
     rendered = tuple(f for f in formats if f != "json")
     if rendered or export_assets:
-        from reportgen.render import render_report
+        from reportgen.report.render import render_report
 
         render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets)
 

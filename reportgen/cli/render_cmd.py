@@ -31,10 +31,10 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     table of contents and page numbers. Nothing is written if anything fails.
     """
     # Imported here: WeasyPrint and matplotlib are heavy and `reportgen --help` must stay instant.
-    from reportgen.assets import ASSETS_DIRNAME
+    from reportgen.report.assets import ASSETS_DIRNAME
     from reportgen.cli import printable
     from reportgen.output import prepare_output_folder
-    from reportgen.render import FILENAMES, parse_formats, render_report
+    from reportgen.report.render import FILENAMES, parse_formats, render_report
     from reportgen.results.io import load_results, timestamp
 
     wanted = parse_formats(formats)

@@ -9,17 +9,43 @@ HTML in print mode (every sample expanded), with a URL fetcher that refuses ever
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from reportgen import __version__
-from reportgen.document import Report, build_document
 from reportgen.errors import ReportgenError
-from reportgen.resources import resource_dir
-from reportgen.results.io import SCHEMA_VERSION, dumps_results, timestamp, validate_results, write_bytes_atomic
+from reportgen.options import FORMATS, parse_formats
+from reportgen.report.build import build_document
+from reportgen.report.document import Report
+from reportgen.results.io import (
+    SCHEMA_VERSION,
+    dumps_results,
+    timestamp,
+    validate_results,
+    write_bytes_atomic,
+)
 
-FORMATS = ("json", "html", "pdf")
+def _resource_dir(name: str) -> Path:
+    """The top-level ``templates/`` or ``static/`` folder (design card), installed or in a checkout.
+
+    A wheel carries them inside the package (``reportgen/report/templates``, pyproject's
+    force-include); an editable install or a plain checkout finds them at the repository root.
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parents[1] / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"reportgen's {name}/ folder is missing from the installation")
+
+
+#: Jinja2 templates and the stylesheet.
+TEMPLATES_DIR = _resource_dir("templates")
+STATIC_DIR = _resource_dir("static")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
 
 
@@ -35,13 +61,67 @@ def _cell(value: Any, decimals: int = 3) -> str:
     return str(value)
 
 
+#: Runs of more non-space characters than this get break opportunities (identifiers and words up
+#: to this length are never broken; see :func:`breakable`).
+LONG_RUN = 40
+#: Longest piece of a long run between two break opportunities.
+_PIECE = 20
+_LONG_RUN_RE = re.compile(r"\S{%d,}" % (LONG_RUN + 1))
+#: Break after these inside a long run: paths, URLs, dotted and snake_case names.
+_AFTER_SEPARATOR_RE = re.compile(r"(?<=[/\\._\-:;,=&?@|+])")
+
+
+def breakable(value: Any) -> Any:
+    """Escaped text with ``<wbr>`` break opportunities inside runs longer than :data:`LONG_RUN`.
+
+    E-mail text, paths and table cells can hold a token thousands of characters long. CSS alone
+    cannot wrap it cheaply: ``overflow-wrap: anywhere`` makes WeasyPrint measure a table cell's or
+    flex item's narrowest width one character at a time (minutes for a 4,000-character token),
+    while ``break-word`` (the stylesheet's choice) leaves the whole token as the narrowest width,
+    so tables and cards grow past the page. Break opportunities after separators (``/ . _ -`` …)
+    and every :data:`_PIECE` characters otherwise keep every piece short; shorter runs (ordinary
+    words, setting names) are left whole, so they never wrap mid-word.
+
+    Returns:
+        :class:`markupsafe.Markup` (the text escaped; only ``<wbr>`` added).
+    """
+    from markupsafe import Markup, escape
+
+    text = str(value)
+    out: list[str] = []
+    position = 0
+    for match in _LONG_RUN_RE.finditer(text):
+        out.append(escape(text[position:match.start()]))
+        pieces = [chunk for part in _AFTER_SEPARATOR_RE.split(match.group()) for chunk in _chunks(part)]
+        out.append(Markup("<wbr>").join(escape(piece) for piece in pieces if piece))
+        position = match.end()
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
+def _chunks(text: str) -> list[str]:
+    """``text`` in pieces of about :data:`_PIECE` characters, never splitting a combining sequence."""
+    pieces = []
+    start = 0
+    while len(text) - start > _PIECE:
+        end = start + _PIECE
+        # A combining mark, joiner, variation selector or emoji modifier belongs to the character before it.
+        while end < len(text) and (unicodedata.combining(text[end]) or text[end] in "\u200c\u200d\ufe0e\ufe0f"
+                                   or "\U0001f3fb" <= text[end] <= "\U0001f3ff" or text[end - 1] == "\u200d"):
+            end += 1
+        pieces.append(text[start:end])
+        start = end
+    pieces.append(text[start:])
+    return pieces
+
+
 def _environment() -> Any:
     import jinja2
 
     # Autoescape every template: e-mail text is attacker-controlled. StrictUndefined: a typo in a
     # template is an error, not an empty string in a report.
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -49,12 +129,13 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     env.filters["cell"] = _cell
+    env.filters["breakable"] = breakable
     return env
 
 
 def report_css() -> str:
     """The report stylesheet (``static/report.css``) as text."""
-    css = (resource_dir("static") / "report.css").read_text(encoding="utf-8")
+    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
     if "</" in css:  # it is inlined in <style>; a closing tag would end the element early
         raise ReportgenError("static/report.css must not contain '</'")
     return css
@@ -65,7 +146,7 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
     """The report as one self-contained HTML page.
 
     Args:
-        document: the view model from :func:`reportgen.document.build_document`.
+        document: the view model from :func:`reportgen.report.build.build_document`.
         print_mode: the PDF flavour: every per-sample ``<details>`` is open.
         open_samples: open the per-sample sections on screen too.
         rendered: a timestamp to print in the page (``None`` = none, for byte-identical output).
@@ -87,10 +168,6 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
 # ------------------------------------------------------------------------------------------- PDF
 
 
-def _static_dir() -> Path:
-    return resource_dir("static").resolve()
-
-
 def restricted_url_fetcher() -> Any:
     """A WeasyPrint URL fetcher that only serves ``data:`` URIs and files in the package's static/.
 
@@ -101,7 +178,7 @@ def restricted_url_fetcher() -> Any:
 
     from weasyprint.urls import URLFetcher
 
-    static = _static_dir()
+    static = STATIC_DIR
 
     class RestrictedURLFetcher(URLFetcher):
         def __init__(self) -> None:
@@ -152,25 +229,33 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
         else:
             document.metadata.created = created
             document.metadata.modified = created
-        # A fixed file identifier: the same HTML gives the same PDF bytes.
-        pdf = document.write_pdf(identifier=b"reportgen-" + SCHEMA_VERSION.encode())
+        # A fixed file identifier and font dates: the same HTML gives the same PDF bytes.
+        with _fixed_font_dates(created is None):
+            pdf = document.write_pdf(pdf_identifier=b"reportgen-" + SCHEMA_VERSION.encode())
     finally:
         logger.setLevel(level)
     return pdf, fetcher
 
 
+@contextmanager
+def _fixed_font_dates(fixed: bool) -> Iterator[None]:
+    """Date the embedded font subsets by ``SOURCE_DATE_EPOCH`` (0 unless set) instead of now.
+
+    WeasyPrint saves each font subset with fontTools, which stamps the font's ``head.modified``
+    with the current second unless ``SOURCE_DATE_EPOCH`` is set: two renders a second apart gave
+    different PDF bytes.
+    """
+    if not fixed or "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
 # ---------------------------------------------------------------------------------------- driver
-
-
-def parse_formats(formats: str | Iterable[str], *, allow_empty: bool = False) -> tuple[str, ...]:
-    """``"html,pdf"`` or an iterable → a tuple of known formats (ReportgenError on an unknown one)."""
-    items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
-    items = [f for f in items if f]
-    unknown = [f for f in items if f not in FORMATS]
-    if unknown or not (items or allow_empty):
-        raise ReportgenError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose from "
-                             f"{', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(items))
 
 
 def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterable[str] = ("html", "pdf"), *,
@@ -188,7 +273,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         deterministic: no render timestamp (unless ``SOURCE_DATE_EPOCH`` is set), so re-running
             gives byte-identical files.
         export_assets: also write every figure (SVG, PDF) and table (CSV, LaTeX) under
-            ``out_dir/assets/`` via :func:`reportgen.assets.export_assets`.
+            ``out_dir/assets/`` via :func:`reportgen.report.assets.export_assets`.
         attention_layer: text layer for the per-sample attention heatmap (default: the stored one).
         attention_head: attention head (only the head stored in results.json can be shown).
 
@@ -227,7 +312,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
             write_bytes_atomic(path, outputs[fmt])
             written[fmt] = path
     if export_assets:
-        from reportgen.assets import export_assets as _export_assets
+        from reportgen.report.assets import export_assets as _export_assets
 
         written["assets"] = Path(_export_assets(document, out_dir))
     return written

@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from reportgen.figures import figure_to_pdf_bytes, figure_to_svg
+from reportgen.report.figures import figure_to_pdf_bytes, figure_to_svg
 
 if TYPE_CHECKING:  # pandas and the document model are only needed when assets are written
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from reportgen.document import Report
+    from reportgen.report.document import Report
 
-__all__ = ["ASSETS_DIRNAME", "export_assets", "latex_escape", "table_to_latex", "write_assets"]
+__all__ = ["ASSETS_DIRNAME", "csv_safe", "export_assets", "latex_escape", "table_to_latex", "write_assets"]
 
 #: Sub-folder of the output directory that receives the assets.
 ASSETS_DIRNAME = "assets"
@@ -35,6 +35,35 @@ _LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 def latex_escape(text: str) -> str:
     """Escape LaTeX's special characters so ``text`` prints literally (e-mail words are hostile)."""
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """``value`` for a CSV cell a spreadsheet will not run: a text that starts like a formula gets a ``'``.
+
+    E-mail words, file names and paths reach the exported tables; opened in a spreadsheet,
+    ``=HYPERLINK("http://…")`` would be a live formula. Following the OWASP rule, text starting
+    with ``= + - @``, a tab or a carriage return is prefixed with a single quote, unless it is a
+    plain number such as ``-0.25``. Non-text values are returned unchanged.
+    """
+    if not isinstance(value, str) or not value.startswith(_FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    # float() also accepts surrounding whitespace ("\t1"): only a bare number stays as it is.
+    return value if value == value.strip() else "'" + value
+
+
+def _csv_cell(value: Any) -> Any:
+    """:func:`csv_safe`, and a carriage return as a line feed (Python's csv module quotes a cell
+    with a line feed, but a bare carriage return would end the row in a spreadsheet)."""
+    value = csv_safe(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
 def _stem(name: str) -> str:
@@ -68,6 +97,8 @@ def write_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFram
                  captions: Mapping[str, str] | None = None) -> Path:
     """Write ``assets/<name>.svg`` and ``.pdf`` per figure and ``assets/<name>.csv`` and ``.tex`` per table.
 
+    CSV cells that a spreadsheet would run as a formula are neutralised (:func:`csv_safe`).
+
     Args:
         figures: name → matplotlib figure.
         tables: name → DataFrame (columns as headers; the index is not written).
@@ -96,7 +127,8 @@ def write_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFram
         (assets / f"{stem}.pdf").write_bytes(figure_to_pdf_bytes(fig))
     for name, table in tables.items():
         stem = _stem(name)
-        (assets / f"{stem}.csv").write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8",
+        safe = table.apply(lambda column: column.map(_csv_cell)).set_axis([_csv_cell(c) for c in table.columns], axis=1)
+        (assets / f"{stem}.csv").write_text(safe.to_csv(index=False, lineterminator="\n"), encoding="utf-8",
                                             newline="\n")
         (assets / f"{stem}.tex").write_text(table_to_latex(table, captions.get(name), f"tab:{stem}"),
                                             encoding="utf-8", newline="\n")
@@ -117,7 +149,7 @@ def export_assets(first: Any, second: Any, out_dir: Path | None = None, /) -> Pa
     Two call forms:
 
     * ``export_assets(document, out_dir)``: every figure and table of a
-      :class:`reportgen.document.Report` (what ``render_report(..., export_assets=True)`` does);
+      :class:`reportgen.report.document.Report` (what ``render_report(..., export_assets=True)`` does);
       table captions become LaTeX captions.
     * ``export_assets(figures, tables, out_dir)``: name → Figure and name → DataFrame dicts.
 

@@ -1,0 +1,308 @@
+""""E-mails one by one": an index table and one card per explained e-mail.
+
+A card is a list of block builders (:data:`SAMPLE_BLOCKS`) run in order on a :class:`SampleInput`;
+a new explanation method adds its per-e-mail chart or table by appending one builder. Cards are
+built independently of each other (and of the rest of the report), so
+:func:`reportgen.report.build.build_document` can draw them in worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Any
+
+from reportgen.analysis.aggregate import (
+    IG_RELATIVE_DELTA_LIMIT,
+    ig_flagged,
+    ig_relative_delta,
+)
+from reportgen.errors import ResultsError
+from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS, OUTCOME_NAMES, class_name
+from reportgen.report import figures
+from reportgen.report.document import (
+    Block,
+    Facts,
+    HighlightedText,
+    LegendStop,
+    Paragraph,
+    SampleSection,
+    Section,
+    Table,
+    WordSpan,
+)
+from reportgen.report.sections.common import Shares, chart, dominant, pct
+
+
+@dataclass(frozen=True)
+class SampleInput:
+    """Everything one e-mail's card is built from (plain data: it is sent to worker processes)."""
+
+    #: position among the explained samples (0-based)
+    index: int
+    #: the sample of results.json
+    sample: dict[str, Any]
+    #: results.json ``methods``
+    methods: dict[str, Any]
+    #: text share per estimator
+    share: Shares
+    attention_layer: int | None
+    attention_head: int | None
+    #: keep matplotlib figures on the blocks (asset export)
+    keep_figures: bool
+
+    @property
+    def id(self) -> str:
+        """The card's anchor id (and prefix of its asset names)."""
+        return f"sample-{self.index + 1}"
+
+    @property
+    def ig_relative_delta(self) -> float:
+        """IG's completeness gap as a share of |f(input) − f(baseline)|."""
+        ig = self.sample["integrated_gradients"]
+        return ig.get("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
+
+    def raster(self, name: str, caption: str, alt: str, fig: Any) -> Block:
+        """A per-sample chart block (PNG) named ``<card id>_<name>``."""
+        return chart(f"{self.id}_{name}", caption, alt, fig, keep=self.keep_figures, raster=True)
+
+
+def sample_section(context: SampleInput) -> SampleSection:
+    """One explained e-mail's card.
+
+    Raises:
+        ResultsError: the requested attention layer/head is not in results.json.
+    """
+    sample = context.sample
+    label, prediction = class_name(sample["label"]), class_name(sample["prediction"])
+    correct = None if sample["label"] is None else sample["label"] == sample["prediction"]
+    p_spam = float(sample["probabilities"]["spam"])
+    confidence = p_spam if sample["prediction"] == 1 else 1 - p_spam
+    if correct is None:
+        verdict = f"The model called this e-mail {prediction} ({pct(confidence, 1)} sure); its true label is unknown."
+    else:
+        verdict = (f"The model called this e-mail {prediction} ({pct(confidence, 1)} sure) and it is {label}: "
+                   f"{'correct' if correct else 'a mistake'}.")
+    blocks: list[Block] = []
+    for build in SAMPLE_BLOCKS:
+        blocks.extend(build(context))
+    return SampleSection(id=context.id, title=f"Row {sample['row']}: {label} e-mail, predicted {prediction}",
+                         row=sample["row"], label=label, prediction=prediction,
+                         outcome=str(sample.get("outcome") or ""), correct=correct, prob_spam=p_spam,
+                         reason=str(sample.get("reason", "")), pic=str(sample.get("pic", "")), verdict=verdict,
+                         blocks=blocks, warnings=_warnings(context))
+
+
+def samples_section(samples: list[SampleSection]) -> Section:
+    """The "E-mails one by one" section: an index table linking to each card, then the cards."""
+    if not samples:
+        return Section(id="samples", title="E-mails one by one", kind="samples",
+                       blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
+                                         "which ones are).")])
+    table = Table(
+        name="sample_index", caption="The e-mails explained in detail; the number in the first column leads to each one.",
+        columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],
+        rows=[[i + 1, s.row, s.label, s.prediction, s.prob_spam, s.outcome or "—", s.reason]
+              for i, s in enumerate(samples)],
+        links=[f"#{s.id}" for s in samples])
+    return Section(id="samples", title="E-mails one by one", kind="samples", blocks=[table], samples=samples,
+                   intro="Each e-mail below shows what the model decided, which words and which parts of the "
+                         "picture drove the decision, and how much came from text versus picture.")
+
+
+def _warnings(context: SampleInput) -> list[str]:
+    ig = context.sample["integrated_gradients"]
+    if not ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])):
+        return []
+    return [f"Integrated Gradients did not converge well for this e-mail: the attributions miss "
+            f"{100 * context.ig_relative_delta:.1f} % of the score change (more than "
+            f"{100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). Treat its word and picture scores as approximate; more "
+            f"--ig-steps would help."]
+
+
+# ------------------------------------------------------------------------------------ card blocks
+
+
+def _facts(context: SampleInput) -> list[Block]:
+    sample = context.sample
+    p_spam = float(sample["probabilities"]["spam"])
+    facts = [("Row", str(sample["row"])), ("True label", class_name(sample["label"])),
+             ("Prediction", class_name(sample["prediction"])), ("P(spam)", f"{p_spam:.3f}"),
+             ("P(ham)", f"{float(sample['probabilities']['ham']):.3f}")]
+    if sample.get("logits"):
+        facts.append(("Spam log-odds", f"{float(sample['logits']['spam']) - float(sample['logits']['ham']):+.3f}"))
+    if sample.get("outcome"):
+        facts.append(("Outcome", f"{sample['outcome']} ({OUTCOME_NAMES[sample['outcome']]})"))
+    facts.append(("Why chosen", str(sample.get("reason", "—"))))
+    facts.append(("Picture", str(sample.get("pic", "—"))))
+    return [Facts(facts, name=f"{context.id}-facts")]
+
+
+def _highlighted_text(context: SampleInput) -> list[Block]:
+    spans, legend, scale, unread = _word_spans(context.sample["words"], str(context.sample["text"]))
+    unread = unread if unread.strip() else ""
+    unread_note = " Grey italic text at the end lies beyond the model's length limit and was not read." if unread else ""
+    return [HighlightedText(
+        name=f"{context.id}-text",
+        caption=f"Each word is coloured by how strongly it pushed this e-mail toward spam (red) or toward ham "
+                f"(blue); the strongest word scores {scale:.3f}.{unread_note}",
+        spans=spans, legend=legend, unread=unread)]
+
+
+def _direction(score: float, scale: float) -> str:
+    # Words within 5 % of the scale are "neutral": colouring them would suggest a signal that is noise.
+    if scale <= 0 or abs(score) < 0.05 * scale:
+        return "neutral"
+    return "spam" if score > 0 else "ham"
+
+
+def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan], list[LegendStop], float, str]:
+    """Coloured spans for ``words``, aligned with the e-mail ``text`` to keep its spacing.
+
+    Returns the spans, the legend, the colour scale and the text left after the last word.
+    """
+    scale = max((abs(float(w["score"])) for w in words), default=0.0)
+    spans = []
+    position = 0
+    for w in words:
+        score = float(w["score"])
+        word = str(w["text"])
+        background, colour = figures.diverging_colour(score, scale)
+        # Words come from the tokenizer in text order; one it rewrote (e.g. [UNK]) is not found, and
+        # then it is shown after a plain space.
+        found = text.find(word, position) if word else -1
+        before = text[position:found] if found >= 0 else " "
+        if not spans:
+            before = before.lstrip()  # leading blank lines would only push the text down
+        position = found + len(word) if found >= 0 else position
+        spans.append(WordSpan(text=word, score=score, background=background, color=colour,
+                              direction=_direction(score, scale), before=before))
+    legend = []
+    for fraction, label in ((-1.0, "strongly toward ham"), (-0.5, "toward ham"), (0.0, "neutral"),
+                            (0.5, "toward spam"), (1.0, "strongly toward spam")):
+        background, colour = figures.diverging_colour(fraction, 1.0)
+        legend.append(LegendStop(label=label, background=background, color=colour,
+                                 direction=_direction(fraction, 1.0)))
+    return spans, legend, scale, (text[position:] if words else text).rstrip()
+
+
+def _image_attribution(context: SampleInput) -> list[Block]:
+    sample = context.sample
+    return [context.raster(
+        "image_ig", "Where in the picture the model found evidence: red areas pushed toward spam, blue toward ham.",
+        f"Picture of e-mail row {sample['row']} with its Integrated Gradients heatmap on top.",
+        figures.image_overlay_figure(sample.get("picture"), sample["image_scores"], signed=True,
+                                     title="Integrated Gradients"))]
+
+
+def _image_rollout(context: SampleInput) -> list[Block]:
+    sample = context.sample
+    rollout = (sample["attention"].get("image") or {}).get("rollout")
+    if not rollout:
+        return []
+    return [context.raster(
+        "image_rollout",
+        "Where the picture encoder looked: brighter areas received more attention (attention does not say "
+        "which way they pushed).",
+        f"Picture of e-mail row {sample['row']} with its attention rollout on top.",
+        figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout"))]
+
+
+def _modality(context: SampleInput) -> list[Block]:
+    modality, share = context.sample["modality"], context.share
+    return [
+        context.raster(
+            "modality",
+            "How much of this decision came from the text and how much from the picture, by each of three methods.",
+            "Bar chart of the text and image contributions from Integrated Gradients, Shapley values and attention.",
+            figures.modality_split_figure(modality)),
+        Table(name=f"{context.id}_modality",
+              caption="Text and picture contributions by each estimator and the text's share.",
+              columns=["Estimator", "Text", "Picture", "Text share", "Leading source"],
+              rows=[[ESTIMATOR_NAMES[key], float(modality[key]["text"]), float(modality[key]["image"]),
+                     "n/a" if share[key] is None else share[key], dominant(share[key])] for key in ESTIMATORS],
+              decimals=3),
+    ]
+
+
+def _top_words(context: SampleInput) -> list[Block]:
+    words = context.sample["words"]
+    ranked = sorted(words, key=lambda w: -abs(float(w["score"])))
+    toward_spam = [w for w in ranked if float(w["score"]) > 0][:5]
+    toward_ham = [w for w in ranked if float(w["score"]) < 0][:5]
+    return [Table(
+        name=f"{context.id}_top_words", caption="The words of this e-mail with the strongest push in each direction.",
+        columns=["Toward spam", "Score", "Toward ham", "Score"],
+        rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
+               float(h["score"]) if h else ""]
+              for s, h in zip_longest(toward_spam, toward_ham)])]
+
+
+def _attention(context: SampleInput) -> list[Block]:
+    """Text attention heatmap of the chosen layer/head and the text rollout."""
+    sample, layer, head = context.sample, context.attention_layer, context.attention_head
+    text_attention = sample["attention"].get("text") or {}
+    tokens = sample["tokens"]
+    selected = text_attention.get("selected") or {}
+    cls_rows = text_attention.get("cls_rows") or []
+    blocks: list[Block] = []
+    stored_layer, stored_head = selected.get("layer"), selected.get("head")
+    if head is not None and stored_head != head:
+        raise ResultsError(
+            f"results.json stores text attention of head {stored_head!r} only; re-run analyze with "
+            f"--attention-head {head} to show head {head}")
+    n_layers = len(cls_rows)
+    if layer is not None:
+        if not -n_layers <= layer < n_layers:
+            raise ResultsError(f"results.json has {n_layers} text attention layers; --attention-layer {layer} "
+                               f"is out of range")
+        layer %= n_layers  # -1 = last, as in analyze
+    counting = f"0 = first, {n_layers - 1} = last" if n_layers else "0 = first"
+    if layer is None or layer == stored_layer:
+        if selected.get("matrix"):
+            head_text = "the mean of all heads" if stored_head in (None, "mean") else f"head {stored_head}"
+            blocks.append(context.raster(
+                "attention",
+                f"Which words each word attends to in text layer {stored_layer} ({counting}; {head_text}); "
+                f"brighter cells mean more attention.",
+                f"Heatmap of text self-attention, layer {stored_layer}, {head_text}.",
+                figures.attention_heatmap_figure(tokens, selected["matrix"],
+                                                 title=f"Layer {stored_layer}, {head_text}")))
+    else:
+        blocks.append(context.raster(
+            "attention",
+            f"How much the [CLS] summary position attends to each word in text layer {layer} ({counting}; mean "
+            f"of all heads).",
+            f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
+            figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
+                                                                        f"mean of heads")))
+    rollout = text_attention.get("rollout")
+    if rollout:
+        blocks.append(context.raster(
+            "text_rollout",
+            "Attention rollout: how much each word feeds the model's summary after all text layers (attention "
+            "shows where the model looked, not which way a word pushed).",
+            "Bar chart of attention rollout over the tokens.", figures.text_rollout_figure(tokens, rollout)))
+    return blocks
+
+
+def _ig_convergence(context: SampleInput) -> list[Block]:
+    convergence = figures.ig_convergence_figure(context.sample["integrated_gradients"])
+    if convergence is None:
+        return []
+    baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
+        str(context.methods.get("integrated_gradients", {}).get("image_baseline")), "the baseline")
+    return [context.raster(
+        "ig_convergence",
+        f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
+        f"e-mail; the word and picture scores add up to the total change up to a gap of "
+        f"{100 * context.ig_relative_delta:.1f} %.",
+        "Line chart of the model output along the Integrated Gradients path.", convergence)]
+
+
+#: The blocks of every e-mail's card, in reading order.
+SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
+    _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
+    _ig_convergence,
+)
