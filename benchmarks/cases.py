@@ -259,7 +259,6 @@ def case_fusion_ig(device: str, quick: bool) -> dict:
     """
     from benchmarks.fusion_ig import fusion_integrated_gradients
     from reportgen.explain.baselines import baseline_inputs, encoder_states, prepare_inputs
-    from reportgen.explain.modality import ig_modality_split
 
     options = _explain_options()
     model = full_size_model(device)
@@ -281,11 +280,12 @@ def case_fusion_ig(device: str, quick: bool) -> dict:
     full = _ig(model, device)
     _sync(device)
     input_s = time.perf_counter() - start
-    input_split = ig_modality_split(full)
+    total = abs(full["text_total"]) + abs(full["image_total"])
+    input_share = abs(full["text_total"]) / total if total > 0 else None
     return {
         "fusion_seconds": fusion_s, "fusion_seconds_given_states": given_states_s, "input_seconds": input_s,
         "cost_ratio_whole_call": input_s / fusion_s, "cost_ratio": input_s / given_states_s,
-        "fusion_text_share": fusion["text_share"], "input_text_share": input_split["text_share"],
+        "fusion_text_share": fusion["text_share"], "input_text_share": input_share,
     }
 
 
@@ -327,6 +327,170 @@ def case_demo_cold(device: str, quick: bool) -> dict:
     return {"seconds": seconds}
 
 
+def _varied_length_edp(n: int, lengths: list[int]) -> tuple[Path, Path]:
+    """A synthetic EDP folder whose texts cycle through ``lengths`` words (real e-mails differ in length)."""
+    import pandas as pd
+    from PIL import Image
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "pics").mkdir()
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"] * 40
+    rows = []
+    for i in range(n):
+        Image.new("RGB", (600, 800), (255, 255, 255)).save(folder / "pics" / f"{i}.png")
+        rows.append({"texts": " ".join(words[i % 7:][: lengths[i % len(lengths)]]), "pics": f"{i}.png",
+                     "labels": i % 2})
+    pd.DataFrame(rows).to_csv(folder / "EDP.csv", index=False)
+    return folder / "EDP.csv", folder / "pics"
+
+
+def case_whole_set_shapley(device: str, quick: bool) -> dict:
+    """``predict`` with the whole-set Shapley split vs ``predict`` alone, same rows, same batches.
+
+    The texts cycle through 8 lengths, so the text-baseline cache (one entry per length) is cold
+    for the first batches and warm after: the ratio over 64 rows includes its filling. A real fold
+    (6,119 e-mails, at most 255 lengths) amortises it further.
+    """
+    from reportgen.analysis.predict import predict
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.options import ExplainOptions
+
+    n, batch_size = (16, 8) if quick else (64, 16)
+    model = full_size_model(device)
+    preprocessor = _full_size_preprocessor(Path(tempfile.mkdtemp()) / "tok")
+    csv, pics = _varied_length_edp(n, [30, 60, 90, 120, 150, 180, 220, 254])
+    dataset = load_edp(csv, pics)
+    options = ExplainOptions()
+    warm = load_edp(csv, pics, rows=[0])
+    predict(model, preprocessor, warm, batch_size=1, device=device, progress=False)  # warm-up
+    predict(model, preprocessor, warm, batch_size=1, device=device, progress=False, shapley=options)
+    plain_s = timed(lambda: predict(model, preprocessor, dataset, batch_size=batch_size, device=device,
+                                    progress=False), device)
+    frame = None
+
+    def with_shapley() -> None:
+        nonlocal frame
+        frame = predict(model, preprocessor, dataset, batch_size=batch_size, device=device, progress=False,
+                        shapley=options)
+
+    shapley_s = timed(with_shapley, device)
+    efficiency = float((frame["shapley_text"] + frame["shapley_image"] - (frame["f_full"] - frame["f_none"]))
+                       .abs().max())
+    return {
+        "rows": n, "batch_size": batch_size, "distinct_lengths": 8,
+        "predict_samples_per_s": n / plain_s, "predict_shapley_samples_per_s": n / shapley_s,
+        "ratio": plain_s / shapley_s, "max_efficiency_error": efficiency,
+    }
+
+
+def case_ig_adaptive_demo(device: str, quick: bool) -> dict:
+    """Adaptive IG (16 doubling to 256) vs fixed 16 and fixed 128 steps on the shipped demo model.
+
+    The demo's explained rows (``choose_rows``) of its held-out corpus: seconds per e-mail, steps
+    used, and completeness gaps. A trained model, unlike the random-weight cases above.
+    """
+    import torch
+
+    from reportgen.demo.corpus import write_demo_corpus
+    from reportgen.demo.pipeline import ASSETS, choose_rows, demo_assets
+    from reportgen.explain.ig import integrated_gradients
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.mmtd.preprocessing import load_preprocessor
+
+    torch.set_num_threads(1)  # as `reportgen demo` runs it
+    assets = demo_assets(ASSETS)
+    folder = Path(tempfile.mkdtemp())
+    csv = write_demo_corpus(folder, n=assets.corpus_size, seed=assets.corpus_seed)
+    loaded = load_mmtd(assets.checkpoint, device=device)
+    preprocessor = load_preprocessor(str(assets.tokenizer), None, int(loaded.info.config.image.image_size),
+                                     assets.max_length)
+    dataset = load_edp(csv, folder / "pics")
+    rows = choose_rows(dataset.frame, 1 if quick else 3)
+    index_of = {row: i for i, row in enumerate(dataset.rows)}
+    plans = {"fixed_16": dict(ig_steps=16, ig_max_steps=16), "fixed_128": dict(ig_steps=128, ig_max_steps=128),
+             "adaptive_16_256": dict(ig_steps=16, ig_max_steps=256)}
+    out: dict[str, Any] = {"rows": len(rows)}
+    for name, plan in plans.items():
+        seconds, steps, gaps, unconverged = 0.0, [], [], 0
+        for row in rows:
+            i = index_of[row]
+            encoded = preprocessor.encode([dataset.texts[i]], [dataset.load_image(i)])
+            start = time.perf_counter()
+            result = integrated_gradients(loaded.model, encoded, preprocessor.special_ids, _explain_options(**plan))
+            _sync(device)
+            seconds += time.perf_counter() - start
+            steps.append(result["n_steps"])
+            gaps.append(result["relative_delta"])
+            unconverged += int(result["flagged"])
+        out[name] = {"seconds_per_email": seconds / len(rows), "max_steps_used": max(steps),
+                     "mean_steps_used": sum(steps) / len(steps), "max_relative_delta": max(gaps),
+                     "unconverged": unconverged}
+    return out
+
+
+def case_faithfulness(device: str, quick: bool) -> dict:
+    """Occlusion + deletion/insertion vs IG on the same full-size sample, and the randomisation check.
+
+    One realistic sample: a rendered demo e-mail picture (white page, text, banner) and a 220-word
+    text (254 tokens after truncation), as the pipeline builds it. Goals: occlusion plus the
+    deletion/insertion checks ≤ 3× the IG cost of the same sample; the randomisation check on 2
+    samples ≤ 2 minutes.
+    """
+    from reportgen.analysis.sanity import SanityItem, ig_explainer, randomisation_check
+    from reportgen.demo.corpus import generate_email, render_email
+    from reportgen.explain.registry import SampleContext, methods
+    from reportgen.explain.words import merge_wordpieces
+
+    model = full_size_model(device)
+    preprocessor = _full_size_preprocessor(Path(tempfile.mkdtemp()) / "tok")
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"]
+    text = " ".join(words[i % 8] if i % 5 == 0 else f"w{(i * 7919) % 29000}" for i in range(220))
+    picture = render_email(generate_email(3, seed=0))
+    encoded = {k: v.to(device) for k, v in preprocessor.encode([text], [picture]).items()}
+    options = _explain_options()
+    registry = methods()
+
+    def run(names: tuple[str, ...], context: SampleContext) -> dict[str, float]:
+        seconds = {}
+        for name in names:
+            start = time.perf_counter()
+            context.results.update(registry[name].explain(context))
+            _sync(device)
+            seconds[name] = time.perf_counter() - start
+        return seconds
+
+    warm = SampleContext(model, encoded, SPECIAL_IDS, _explain_options(ig_steps=2), text=text,
+                         preprocessor=preprocessor)
+    run(("integrated_gradients",), warm)  # warm-up (allocator, Captum hooks)
+    context = SampleContext(model, encoded, SPECIAL_IDS, options, text=text, preprocessor=preprocessor)
+    # The attention pass runs in every report and leaves the encoder states the checks reuse.
+    seconds = run(("attention", "integrated_gradients", "occlusion", "faithfulness"), context)
+    faithfulness = context.results["faithfulness"]
+    n_words = faithfulness["text"]["n_units"]
+    n_patches = faithfulness["image"]["n_units"]
+    out: dict[str, Any] = {
+        "n_words": n_words, "n_patches": n_patches, "n_blank_patches": faithfulness["image"]["n_blank"],
+        "ig_seconds": seconds["integrated_gradients"], "occlusion_seconds": seconds["occlusion"],
+        "faithfulness_seconds": seconds["faithfulness"],
+        "ratio_to_ig": (seconds["occlusion"] + seconds["faithfulness"]) / seconds["integrated_gradients"],
+        "text_check": faithfulness["text"]["check"]["passed"], "image_check": faithfulness["image"]["check"]["passed"],
+    }
+    if quick:
+        return out
+    n = int(encoded["attention_mask"][0].sum())
+    tokens = preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n].tolist())
+    word_tokens = [w["tokens"] for w in merge_wordpieces(tokens, [0.0] * n)]
+    other = dict(encoded, pixel_values=encoded["pixel_values"].flip(-1))  # a second sample
+    items = [SanityItem(encoded, word_tokens), SanityItem(other, word_tokens)]
+    start = time.perf_counter()
+    sanity = randomisation_check(model, items, ig_explainer(SPECIAL_IDS, options))
+    _sync(device)
+    out["sanity_seconds_2_samples"] = time.perf_counter() - start
+    out["sanity_passed"] = sanity["passed"]
+    return out
+
+
 CASES: dict[str, Callable[[str, bool], dict]] = {
     "forward": case_forward,
     "predict": case_predict,
@@ -334,8 +498,11 @@ CASES: dict[str, Callable[[str, bool], dict]] = {
     "ig_seed_style": case_ig_seed_style,
     "ig_convergence": case_ig_convergence,
     "fusion_ig": case_fusion_ig,
+    "whole_set_shapley": case_whole_set_shapley,
+    "ig_adaptive_demo": case_ig_adaptive_demo,
     "render": case_render,
     "demo_cold": case_demo_cold,
+    "faithfulness": case_faithfulness,
 }
 
 

@@ -204,8 +204,12 @@ class ExplainOptions(_Options):
     normalisation, which the white/black baselines go through.
     """
 
-    ig_steps: int = option(16, "Integrated Gradients integration steps (Gauss-Legendre nodes by default); raise "
-                           "it when the results warn that IG did not converge within 5 %.", minimum=2)
+    ig_steps: int = option(16, "Integrated Gradients integration steps to start with (Gauss-Legendre nodes by "
+                           "default); doubled up to --ig-max-steps until IG converges within 5 %.", minimum=2)
+    ig_max_steps: int = option(256, "Cap of the adaptive Integrated Gradients steps: they start at --ig-steps and "
+                               "double while the completeness gap exceeds 5 % (and 0.01 log-odds); an e-mail "
+                               "still above it at the cap is flagged. Set it to --ig-steps to integrate once.",
+                               minimum=2)
     ig_method: str = option("gausslegendre", "Integrated Gradients integration rule (Captum's names).",
                             choices=IG_METHODS)
     image_baseline: str = option("white", "Picture that stands for 'no picture' in Integrated Gradients and "
@@ -216,6 +220,14 @@ class ExplainOptions(_Options):
     attention_layer: int = option(-1, "Encoder layer whose full attention matrix is stored (0-based; -1 = last).")
     attention_head: int | None = option(None, "Head of the stored attention matrix (0-based), or 'mean' over "
                                         "heads.", metavar="N|mean", parse="parse_head")
+    faithfulness: bool = option(True, "Check every explained sample's attributions: occlusion as a second "
+                                "opinion, and deletion/insertion of the words and picture patches they rank "
+                                "highest against random ones. Costs about 5 times the sample's Integrated "
+                                "Gradients on CPU (one encoder pass per word and per patch).",
+                                secondary="--no-faithfulness")
+    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
+                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
+                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
     blur_sigma: float = option(4.0, cli=False)
     pixel_mean: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
     pixel_std: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
@@ -233,6 +245,8 @@ class ExplainOptions(_Options):
             raise ReportgenError(f"--ig-steps {self.ig_steps}: need at least 2 path points")
         if self.internal_batch_size is not None and int(self.internal_batch_size) < 1:
             raise ReportgenError(f"--internal-batch-size {self.internal_batch_size}: must be at least 1")
+        if int(self.sanity_samples) < 0:
+            raise ReportgenError(f"--sanity-samples {self.sanity_samples}: must be 0 (off) or more")
         if self.blur_sigma <= 0:
             raise ReportgenError(f"blur sigma {self.blur_sigma}: must be positive")
 

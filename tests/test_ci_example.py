@@ -104,10 +104,13 @@ def test_run_ends_with_the_files_and_a_one_line_verdict(tmp_path: Path, capsys: 
     lines, err = _report_lines(results, tmp_path / "report", capsys)
     assert err == "warning: 1 row(s) skipped\n"
     assert lines[:2] == [f"wrote {tmp_path / 'report' / 'results.json'}", f"wrote {tmp_path / 'report' / 'report.html'}"]
-    metrics, verdict = results["metrics"], results["aggregate"]["modality"]["verdict"]
+    metrics = results["metrics"]
+    results["aggregate"]["verdict"].update(leading="image", text_share=0.25, ci95=[0.18, 0.33], hedged=False)
+    lines, _ = _report_lines(results, tmp_path / "report", capsys)
+    # The verdict as the report's first page states it: the leading source with its interval.
     assert lines[2] == (
         f"done: 10 predictions (accuracy {100 * metrics['accuracy']:.1f} %, F1 {metrics['f1']:.3f} on 10 labelled), "
-        f"4 explained; modality verdict: {verdict['label']}, estimators {'agree' if verdict['agree'] else 'disagree'}; "
+        f"4 explained; leading source: picture (text share 25 %, 95 % interval 18–33 %); "
         f"1 warning; files in {tmp_path / 'report'}/"
     )
     assert len(lines) == 3
@@ -116,8 +119,8 @@ def test_run_ends_with_the_files_and_a_one_line_verdict(tmp_path: Path, capsys: 
 def test_run_verdict_line_without_labels_or_samples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results = make_results(0, n_predictions=3)
     results["metrics"] = None
-    results["aggregate"]["modality"]["verdict"]["label"] = "undetermined"
+    results["aggregate"]["verdict"].update(leading="unclear", text_share=None, ci95=None, hedged=False)
     results["aggregate"]["warnings"] = []
     lines, _ = _report_lines(results, tmp_path, capsys)
-    assert lines[-1] == f"done: 3 predictions (no labels), 0 explained; modality verdict: undetermined; 0 warnings; " \
+    assert lines[-1] == f"done: 3 predictions (no labels), 0 explained; leading source: no clear lead; 0 warnings; " \
                         f"files in {tmp_path}/"

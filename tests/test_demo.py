@@ -7,13 +7,49 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reportgen.demo.pipeline import choose_rows, demo_assets
+from reportgen.demo.pipeline import HAM_GROUPS, choose_rows, demo_assets
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def heldout() -> dict:
+    """The shipped model on every held-out demo e-mail, through the user's loaders (no CLI, no report).
+
+    Log-odds and the exact two-player Shapley split (text baseline [CLS] [PAD]… [SEP], white page)
+    of all 200 e-mails, with their planted truth.
+    """
+    import torch
+
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.demo.corpus import generate_corpus, render_email
+    from reportgen.demo.train import log_odds, modality_shapley
+    from reportgen.mmtd.preprocessing import load_preprocessor
+
+    assets = demo_assets()
+    loaded = load_mmtd(assets.checkpoint)
+    preprocessor = load_preprocessor(str(assets.tokenizer), None, assets.image_size, assets.max_length)
+    emails = generate_corpus(assets.corpus_size, assets.corpus_seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tiny model is fastest on one thread (see reportgen.demo.pipeline)
+    try:
+        encoded = preprocessor.encode([e.text for e in emails], [render_email(e) for e in emails])
+        scores = log_odds(loaded.model, encoded)
+        phi = modality_shapley(loaded.model, encoded, preprocessor.special_ids)
+    finally:
+        torch.set_num_threads(threads)
+    frame = pd.DataFrame({
+        "label": [e.label for e in emails], "signal": [e.signal for e in emails], "kind": [e.kind for e in emails],
+        "banner": [e.banner.style if e.banner else "" for e in emails], "log_odds": scores,
+        "text": phi[:, 0], "image": phi[:, 1],
+    })
+    frame["text_share"] = frame["text"].abs() / (frame["text"].abs() + frame["image"].abs())
+    return {"frame": frame, "manifest": assets.manifest}
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +78,15 @@ def test_demo_announces_each_file_in_the_order_it_was_written(demo_run: dict) ->
 
 
 def _shares(demo_run: dict, signal: str) -> list[float]:
-    """Shapley text shares of the explained samples whose planted signal is ``signal``."""
+    """Shapley text shares of the samples chosen by planted truth whose planted signal is ``signal``.
+
+    The e-mails added as misclassified are left out: they were chosen because the model missed
+    their planted signal.
+    """
     frame = demo_run["frame"]
     shares = []
     for sample in demo_run["results"]["samples"]:
-        if frame.loc[sample["row"], "signal"] == signal:
+        if frame.loc[sample["row"], "signal"] == signal and "requested row" in sample["reason"]:
             share = sample["modality"]["shapley"].get("text_share")
             shapley = sample["modality"]["shapley"]
             if share is None:
@@ -56,6 +96,7 @@ def _shares(demo_run: dict, signal: str) -> list[float]:
     return shares
 
 
+@pytest.mark.slow
 def test_demo_writes_corpus_results_and_report(demo_run: dict) -> None:
     from pypdf import PdfReader
 
@@ -70,30 +111,99 @@ def test_demo_writes_corpus_results_and_report(demo_run: dict) -> None:
     assert str(out / "report.html") in demo_run["output"]  # it says where the report is
 
 
-def test_demo_model_is_accurate_on_held_out_emails(demo_run: dict) -> None:
-    metrics = demo_run["results"]["metrics"]
-    assert metrics["n"] == len(demo_run["frame"]) == demo_assets().corpus_size
-    assert metrics["accuracy"] >= 0.95
+def test_demo_model_is_good_but_not_perfect_on_held_out_emails(heldout: dict) -> None:
+    frame = heldout["frame"]
+    wrong = frame[(frame["log_odds"] > 0).astype(int) != frame["label"]]
+    accuracy = 1 - len(wrong) / len(frame)
+    print(f"\nheld-out accuracy {accuracy:.3f}, misclassified:\n{wrong}")
+    # Hard cases make a few mistakes the report can explain; a perfect demo shows nothing.
+    assert 0.90 <= accuracy <= 0.97
+    assert (wrong["label"] == 1).any() and (wrong["label"] == 0).any()  # missed spam and false alarms
+    # What demo.json promises is what the user's loaders give (same preprocessing as in training).
+    promised = heldout["manifest"]["heldout"]
+    assert accuracy == pytest.approx(promised["accuracy"], abs=1e-9)
+    assert sorted(wrong.index) == [m["row"] for m in promised["misclassified"]]
 
 
+def test_demo_model_is_calibrated_and_not_saturated(heldout: dict) -> None:
+    from sklearn.metrics import brier_score_loss
+
+    from reportgen.demo.train import calibration
+
+    frame = heldout["frame"]
+    scores, labels = frame["log_odds"].to_numpy(), frame["label"].to_numpy()
+    measured = calibration(scores, labels)
+    print(f"\ncalibration {measured}; log-odds quantiles {np.quantile(scores, [0, .05, .25, .5, .75, .95, 1])}")
+    # calibration() rounds to 4 decimals.
+    assert measured["brier"] == pytest.approx(brier_score_loss(labels, 1 / (1 + np.exp(-scores))), abs=5e-5)
+    # Calibrated: the stated confidence matches the accuracy (10-bin top-label ECE over 200 e-mails).
+    assert measured["ece"] <= 0.05
+    assert measured["brier"] <= 0.06
+    # Not saturated: no single extreme score shared by many e-mails (label smoothing pinned them all
+    # at about ±3), and some decisions are close calls.
+    assert np.mean(scores > scores.max() - 0.1) <= 0.1
+    assert np.mean(scores < scores.min() + 0.1) <= 0.1
+    assert np.mean(np.abs(scores) < 2) >= 0.05
+    assert len(np.unique(np.round(scores, 2))) >= 100
+
+
+def test_shapley_credits_the_planted_modality_per_group(heldout: dict) -> None:
+    frame = heldout["frame"]
+    by_signal = frame.groupby("signal")[["text_share", "text", "image"]].median()
+    print(f"\nmedian Shapley split per planted group (held-out):\n{by_signal}")
+    # Text-only spam: the text; picture-only spam: the picture.
+    assert by_signal.loc["text", "text_share"] >= 0.8
+    assert by_signal.loc["image", "text_share"] <= 0.2
+    # Spam with both: each modality pushes toward spam by more than 1 log-odds (a factor e in the
+    # odds) and carries a real part of the push. The text carries more: a loud banner alone is also
+    # what shop newsletters show, so the picture is the weaker evidence.
+    assert by_signal.loc["both", "text"] >= 1 and by_signal.loc["both", "image"] >= 1
+    assert 0.15 <= by_signal.loc["both", "text_share"] <= 0.85
+    # Ham without any banner: nothing in the picture to credit, the decision rests on the text.
+    plain_ham = frame[(frame["signal"] == "none") & (frame["banner"] == "")]
+    assert plain_ham["text"].median() < 0
+    assert plain_ham["text_share"].median() >= 0.8
+    # A planted text signal is not credited to the picture, nor a picture signal to the text.
+    assert (frame.loc[frame["signal"] == "text", "text_share"] > 0.5).mean() >= 0.9
+    assert (frame.loc[frame["signal"] == "image", "text_share"] < 0.5).mean() >= 0.8
+
+
+@pytest.mark.slow
 def test_demo_explains_every_signal_kind_and_both_classes(demo_run: dict) -> None:
     frame = demo_run["frame"]
-    rows = [s["row"] for s in demo_run["results"]["samples"]]
+    samples = demo_run["results"]["samples"]
+    rows = [s["row"] for s in samples]
     signals = frame.loc[rows, "signal"].tolist()
     for signal in ("text", "image", "both"):
         assert signals.count(signal) >= 3, signal
     assert signals.count("none") >= 3
-    assert "newsletter" in frame.loc[rows, "banner"].tolist()  # hard ham is shown
+    assert "sale" in frame.loc[rows, "banner"].tolist()  # hard ham is shown
     assert set(frame.loc[rows, "language"]) == {"en", "es", "de", "ru"}
 
 
+@pytest.mark.slow
+def test_demo_explains_its_misclassified_emails(demo_run: dict) -> None:
+    predictions = pd.DataFrame(demo_run["results"]["predictions"]).set_index("row")
+    wrong = predictions[predictions["label"] != predictions["prediction"]]
+    explained = {s["row"]: s for s in demo_run["results"]["samples"]}
+    flagged = [row for row, s in explained.items() if "misclassified" in s["reason"]]
+    assert 0 < len(flagged) == min(3, len(wrong))
+    for row in flagged:
+        assert row in wrong.index
+        shapley = explained[row]["modality"]["shapley"]
+        assert shapley["text"] + shapley["image"] == pytest.approx(shapley["f_full"] - shapley["f_none"], rel=1e-6)
+
+
+@pytest.mark.slow
 def test_report_names_the_planted_modality(demo_run: dict) -> None:
     text_on_text_spam = statistics.median(_shares(demo_run, "text"))
     image_on_image_spam = 1 - statistics.median(_shares(demo_run, "image"))
-    print(f"\nmedian Shapley text share on text-only spam {text_on_text_spam:.3f}, "
-          f"image share on image-only spam {image_on_image_spam:.3f}")
+    text_on_both = statistics.median(_shares(demo_run, "both"))
+    print(f"\nmedian Shapley text share of the explained e-mails: text-only spam {text_on_text_spam:.3f}, "
+          f"image share on image-only spam {image_on_image_spam:.3f}, text share on both {text_on_both:.3f}")
     assert text_on_text_spam >= 0.6
     assert image_on_image_spam >= 0.6
+    assert 0.15 <= text_on_both <= 0.85
 
 
 def test_choose_rows_covers_kinds_and_languages() -> None:
@@ -101,16 +211,22 @@ def test_choose_rows_covers_kinds_and_languages() -> None:
 
     assets = demo_assets()
     frame = pd.DataFrame([
-        {"signal": e.signal, "banner": e.banner.style if e.banner else "", "language": e.language}
+        {"signal": e.signal, "kind": e.kind, "banner": e.banner.style if e.banner else "",
+         "banner_look": e.banner.look if e.banner else "", "language": e.language}
         for e in generate_corpus(assets.corpus_size, assets.corpus_seed)
     ])
-    rows = choose_rows(frame, 4)
+    rows = choose_rows(frame, len(HAM_GROUPS))
     chosen = frame.loc[rows]
     assert rows == sorted(set(rows))
     for signal in ("text", "image", "both"):
         part = chosen[chosen["signal"] == signal]
-        assert len(part) == 4 and part["language"].nunique() == 4
-    assert set(chosen.loc[chosen["signal"] == "none", "banner"]) == {"newsletter", "photo", ""}
+        assert len(part) == len(HAM_GROUPS) and part["language"].nunique() == 4
+    ham = chosen[chosen["signal"] == "none"]
+    assert len(ham) == len(HAM_GROUPS)
+    # One e-mail of every ham group, the hard ones included.
+    assert ((ham["banner"] == "sale") & (ham["banner_look"] == "loud")).sum() == 1
+    assert (ham["kind"] == "security").sum() == 1
+    assert set(ham["banner"]) == {"sale", "newsletter", "photo", ""}
 
 
 def test_shipped_checkpoint_loads_with_no_flags_and_is_small() -> None:
@@ -156,6 +272,7 @@ def test_missing_demo_assets_is_a_one_line_error(tmp_path: Path) -> None:
         demo_assets(tmp_path)
 
 
+@pytest.mark.slow
 def test_demo_json_only_skips_the_report_and_is_reproducible(tmp_path: Path) -> None:
     from reportgen.cli import main
 
@@ -169,7 +286,10 @@ def test_demo_json_only_skips_the_report_and_is_reproducible(tmp_path: Path) -> 
         assert f"open {out / 'results.json'}" in result.output
         outputs.append(out)
     results = json.loads((outputs[0] / "results.json").read_text(encoding="utf-8"))
-    assert len(results["samples"]) == 4  # one text, image and both spam, one ham
+    reasons = [s["reason"] for s in results["samples"]]
+    # One text, image and both spam and one ham by planted truth, plus the most confidently wrong one.
+    assert sum("requested row" in r for r in reasons) == 4
+    assert sum("misclassified" in r for r in reasons) == 1
     # Same demo, same bytes (apart from the output folder the command line names).
     first, second = ((o / "results.json").read_text(encoding="utf-8").replace(str(o), "OUT") for o in outputs)
     assert first == second

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from reportgen.demo.corpus import COLUMNS, SIGNALS, generate_email, render_email, write_demo_corpus
+from reportgen.demo.corpus import COLUMNS, HAM_KINDS, SIGNALS, generate_email, render_email, write_demo_corpus
 from reportgen.demo.phrases import LANGUAGES
 
 
@@ -40,12 +40,19 @@ def test_corpus_is_an_edp_folder_with_every_language_and_signal(tmp_path: Path) 
     assert set(frame["signal"]) == set(SIGNALS)
     # Labels follow the planted signal: spam iff the text or the picture carries an offer.
     assert (frame["labels"] == (frame["signal"] != "none").astype(int)).all()
-    # Hard ham exists: ham newsletters with a banner; image spam always has a spam banner.
-    assert ((frame["signal"] == "none") & (frame["banner"] == "newsletter")).any()
+    # Picture spam always carries an offer banner; text spam never has a banner.
     assert (frame.loc[frame["signal"].isin(["image", "both"]), "banner"] == "spam").all()
     assert (frame.loc[frame["signal"] == "text", "banner"] == "").all()
+    # Hard cases exist both ways: ham whose banner is drawn as loudly as an offer, spam whose offer
+    # banner is drawn as calmly as a newsletter's, and ham bank notices that share phishing's words.
+    ham, spam = frame[frame["labels"] == 0], frame[frame["labels"] == 1]
+    assert ((ham["banner"] == "sale") & (ham["banner_look"] == "loud")).any()
+    assert ((spam["banner"] == "spam") & (spam["banner_look"] == "calm")).any()
+    assert (ham["kind"] == "security").any()
+    assert set(frame.loc[frame["banner"] == "", "banner_look"]) == {""}
     kinds = set(frame["kind"])
-    assert {"phishing", "lottery", "pharmacy", "invoice", "newsletter", "meeting", "personal"} <= kinds
+    assert {"phishing", "lottery", "pharmacy", "parcel", "invoice", "newsletter", "promo", "security",
+            "meeting", "personal"} <= kinds
     for name in frame["pics"]:
         with Image.open(tmp_path / "demo" / "pics" / name) as image:
             assert image.mode == "RGB" and image.size == (384, 384)
@@ -55,7 +62,7 @@ def test_image_spam_text_comes_from_the_ham_generator(tmp_path: Path) -> None:
     frame = pd.read_csv(write_demo_corpus(tmp_path / "d", n=120, seed=0), keep_default_na=False)
     image_spam = frame[frame["signal"] == "image"]
     assert len(image_spam) > 0
-    assert set(image_spam["kind"]) <= {"meeting", "invoice", "personal", "shipping", "newsletter"}
+    assert set(image_spam["kind"]) <= set(HAM_KINDS)
 
 
 def test_emails_are_realistic_in_form() -> None:
@@ -67,12 +74,23 @@ def test_emails_are_realistic_in_form() -> None:
     assert email.text.startswith(email.subject)
 
 
+def _saturated_pixels(email) -> int:
+    pixels = render_email(email).load()
+    return sum(1 for x in range(0, 384, 4) for y in range(0, 384, 4) if max(pixels[x, y]) - min(pixels[x, y]) > 150)
+
+
 def test_rendering_draws_a_mail_client_window() -> None:
     email = next(e for e in (generate_email(i) for i in range(40)) if e.signal == "image")
-    picture = render_email(email)
-    pixels = picture.load()
-    assert pixels[2, 2] != (255, 255, 255)  # toolbar
-    # A loud spam banner: many strongly saturated pixels.
-    saturated = sum(1 for x in range(0, 384, 4) for y in range(0, 384, 4)
-                    if max(pixels[x, y]) - min(pixels[x, y]) > 150)
-    assert saturated > 100
+    assert render_email(email).load()[2, 2] != (255, 255, 255)  # toolbar
+
+
+def test_banner_look_is_drawn_independently_of_what_the_banner_is() -> None:
+    emails = [generate_email(i) for i in range(300)]
+
+    def first(style: str, look: str):
+        return next(e for e in emails if e.banner is not None and (e.banner.style, e.banner.look) == (style, look))
+
+    # Loud banners (spam offers and shop sales alike) are saturated; calm ones are not.
+    for style in ("spam", "sale"):
+        assert _saturated_pixels(first(style, "loud")) > 100, style
+        assert _saturated_pixels(first(style, "calm")) < 20, style

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reportgen import __version__
-from reportgen.analysis.aggregate import (
-    IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome,
-)
+from reportgen.analysis.aggregate import aggregate, methods_description, outcome, prediction_claims
+from reportgen.claims import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT
 from reportgen.options import AnalysisOptions
 from reportgen.results.io import SCHEMA_VERSION, timestamp
 from reportgen.analysis.sampling import SampleSelection, select_samples
@@ -39,7 +38,8 @@ EXPLAINED_QUANTITY = (
 #: Pictures embedded in results.json are downscaled to at most this width (keeps files small).
 PICTURE_MAX_WIDTH = 800
 #: Packages whose versions results.json records (they decide the numbers).
-RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "pandas")
+RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "scipy", "pandas",
+                     "py3langid")
 
 
 def sample_selection(options: AnalysisOptions, dataset_selection: str = "all",
@@ -98,13 +98,14 @@ def picture_data_uri(image: Any, max_width: int = PICTURE_MAX_WIDTH) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _prediction_records(frame: Any) -> list[dict[str, Any]]:
+def _prediction_records(frame: Any, languages: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """results.json ``predictions``: one record per row, with its Shapley split and leading source."""
     import pandas as pd
 
     records = []
-    for item in frame.to_dict(orient="records"):
+    for i, item in enumerate(frame.to_dict(orient="records")):
         label = item["label"]
-        records.append({
+        record = {
             "row": int(item["row"]),
             "label": None if pd.isna(label) else int(label),
             "prediction": int(item["prediction"]),
@@ -112,7 +113,13 @@ def _prediction_records(frame: Any) -> list[dict[str, Any]]:
             "prob_spam": float(item["prob_spam"]),
             "logit_ham": float(item["logit_ham"]),
             "logit_spam": float(item["logit_spam"]),
-        })
+            "shapley": {"text": float(item["shapley_text"]), "image": float(item["shapley_image"]),
+                        "f_none": float(item["f_none"]), "f_full": float(item["f_full"])},
+        }
+        record.update(prediction_claims(record))
+        if languages is not None:
+            record["language"] = languages[i]
+        records.append(record)
     return records
 
 
@@ -125,7 +132,8 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
     encoded = {k: v.to(inputs.device) for k, v in preprocessor.encode([text], [image]).items()}
     from reportgen.explain.registry import explain_sample
 
-    explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options)
+    explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options,
+                                 text=text, preprocessor=preprocessor)
     n_real = int(encoded["attention_mask"][0].sum())
     tokens = preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n_real].tolist())
     token_scores = [float(s) for s in explanation["token_scores"]]
@@ -139,6 +147,7 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
         "prediction": prediction["prediction"],
         "outcome": outcome(label, prediction["prediction"]),
         "reason": reason,
+        **({"language": prediction["language"]} if "language" in prediction else {}),
         "probabilities": {"ham": prediction["prob_ham"], "spam": prediction["prob_spam"]},
         "logits": {"ham": prediction["logit_ham"], "spam": prediction["logit_spam"]},
         "text": text,
@@ -152,10 +161,39 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
         "attention": explanation["attention"],
         "modality": explanation["modality"],
     }
+    # Every other registered method's blocks (occlusion, faithfulness, …) go in as they come.
+    sample.update({key: value for key, value in explanation.items() if key not in sample})
     return sample
 
 
+def _most_attributed(samples: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The ``n`` samples with the largest total |IG attribution|: the sanity check needs a ranking to compare,
+    and attributions that are all near zero rank noise (ties: report order)."""
+    def size(sample: dict[str, Any]) -> float:
+        return sum(map(abs, sample["token_scores"])) + sum(abs(v) for row in sample["image_scores"] for v in row)
+
+    return sorted(samples, key=lambda s: -size(s))[:n]
+
+
+def _sanity(inputs: Inputs, samples: Sequence[dict[str, Any]], index_of: dict[int, int],
+            explain_options: ExplainOptions, progress: bool) -> dict[str, Any]:
+    """The model-randomisation check on the first explained samples (re-encoded: encoding is cheap)."""
+    from reportgen.analysis.sanity import SanityItem, ig_explainer, randomisation_check
+
+    items = []
+    for sample in samples:
+        index = index_of[sample["row"]]
+        encoded = inputs.preprocessor.encode([inputs.dataset.texts[index]], [inputs.dataset.load_image(index)])
+        items.append(SanityItem({k: v.to(inputs.device) for k, v in encoded.items()},
+                                [word["tokens"] for word in sample["words"]]))
+    explain = ig_explainer(inputs.preprocessor.special_ids, explain_options)
+    return randomisation_check(inputs.loaded.model, items, explain, progress=progress)
+
+
 def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, Any]:
+    from reportgen.analysis.sanity import describe as describe_sanity
+    from reportgen.explain.registry import method_parameters
+
     description = methods_description(top_k=options.summary.top_k, min_count=options.summary.min_count)
     explain = options.explain
     return {
@@ -165,6 +203,8 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
                               "patch-embedding layer in one joint pass",
             "method": explain.ig_method,
             "n_steps": explain.ig_steps,
+            "max_steps": max(explain.ig_max_steps, explain.ig_steps),
+            "adaptive": "steps start at n_steps and double while the completeness gap is too large, up to max_steps",
             "internal_batch_size": explain.internal_batch_size,
             "text_baseline": "[CLS] [PAD] ... [PAD] [SEP] with the real positions and attention mask",
             "image_baseline": explain.image_baseline,
@@ -177,9 +217,12 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
             "layer": explain.attention_layer,
             "head": "mean" if explain.attention_head is None else explain.attention_head,
         },
+        "claims": description["claims"],
         "modality": description["modality"],
         "top_words": description["top_words"],
         "sample_selection": selection.describe(),
+        **method_parameters(explain),
+        **({"sanity": describe_sanity(explain)} if explain.sanity_samples else {}),
     }
 
 
@@ -217,6 +260,7 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
     from tqdm.auto import tqdm
 
     from reportgen.explain.attention import stored_attention_layer
+    from reportgen.analysis.language import dataset_languages
     from reportgen.analysis.metrics import classification_metrics
     from reportgen.analysis.predict import predict
 
@@ -237,10 +281,15 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
     started = time.perf_counter()
     dataset = inputs.dataset
 
+    # Every row's Shapley split comes out of the prediction pass (same encoder states, same baselines
+    # as the explanations).
     frame = predict(inputs.loaded.model, inputs.preprocessor, dataset, batch_size=inputs.batch_size,
-                    device=inputs.device, progress=progress)
-    predictions = _prediction_records(frame)
+                    device=inputs.device, progress=progress, shapley=explain_options)
     timings["predict_s"] = time.perf_counter() - started
+    language_started = time.perf_counter()
+    languages, language_source = dataset_languages(dataset)
+    timings["language_s"] = time.perf_counter() - language_started
+    predictions = _prediction_records(frame, languages)
     metrics = None
     if dataset.labels is not None:
         metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],
@@ -258,6 +307,18 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         samples.append(_explain_one(inputs, index_of[choice.row], by_row[choice.row], choice.reason,
                                     explain_options))
     timings["explain_s"] = time.perf_counter() - explain_started
+    summary = aggregate(predictions, samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
+                        skipped=dataset.skipped, extra_warnings=selection_warnings)
+    from reportgen.explain.faithfulness import summarise
+
+    faithfulness = summarise(samples)
+    if faithfulness is not None:
+        summary["faithfulness"] = faithfulness
+    if explain_options.sanity_samples and samples:
+        sanity_started = time.perf_counter()
+        summary["sanity"] = _sanity(inputs, _most_attributed(samples, explain_options.sanity_samples), index_of,
+                                      explain_options, progress)
+        timings["sanity_s"] = time.perf_counter() - sanity_started
     timings["total_s"] = time.perf_counter() - started
 
     generator: dict[str, Any] = {
@@ -277,10 +338,9 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         "generator": generator,
         "model": _model_block(inputs),
         "dataset": dataset.describe(),
-        "methods": _methods(options, selection),
+        "methods": {**_methods(options, selection), "language": language_source},
         "predictions": predictions,
         "metrics": metrics,
-        "aggregate": aggregate_samples(samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
-                                       skipped=dataset.skipped, extra_warnings=selection_warnings),
+        "aggregate": summary,
         "samples": samples,
     }

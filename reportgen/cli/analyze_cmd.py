@@ -118,11 +118,14 @@ def _report(results: dict[str, Any], written: list[Path]) -> None:
     metrics = results["metrics"]
     quality = (f"accuracy {100 * metrics['accuracy']:.1f} %, F1 {metrics['f1']:.3f} on {metrics['n']} labelled"
                if metrics else "no labels")
-    verdict = aggregate["modality"]["verdict"]
-    agreement = "" if verdict["label"] == "undetermined" else (
-        ", estimators agree" if verdict.get("agree") else ", estimators disagree")
+    verdict = aggregate["verdict"]
+    # The verdict in one word with its interval, as the report's first page states it.
+    share = ("" if verdict["text_share"] is None or not verdict["ci95"] else
+             f" (text share {100 * verdict['text_share']:.0f} %, 95 % interval {100 * verdict['ci95'][0]:.0f}–"
+             f"{100 * verdict['ci95'][1]:.0f} %{', uncertain' if verdict['hedged'] else ''})")
+    leading = {"image": "picture", "unclear": "no clear lead"}.get(verdict["leading"], verdict["leading"])
     warnings = len(aggregate["warnings"])
     folder = printable(str(written[0].parent)) if written else "."
     click.echo(f"done: {len(results['predictions'])} predictions ({quality}), {len(results['samples'])} explained; "
-               f"modality verdict: {verdict['label']}{agreement}; {warnings} warning{'' if warnings == 1 else 's'}; "
+               f"leading source: {leading}{share}; {warnings} warning{'' if warnings == 1 else 's'}; "
                f"files in {folder}{os.sep}")

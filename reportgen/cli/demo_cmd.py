@@ -22,7 +22,8 @@ DEMO_DATA = "demo-data"
               help="Output folder: demo-data/ (EDP.csv + pics/), results.json, report.html, report.pdf.")
 @click.option("--samples", "per_kind", type=click.IntRange(min=1, max=20), default=3, show_default=True,
               metavar="N",
-              help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham.")
+              help="E-mails explained per spam kind (signal in the text only, the picture only, both) and of ham, "
+              "plus up to N misclassified ones.")
 @format_option()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")

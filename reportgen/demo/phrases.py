@@ -2,8 +2,10 @@
 
 Each kind has ``subjects`` and ``sentences`` (templates with ``{slot}`` fields filled by
 :mod:`reportgen.demo.corpus`). Spam banners (``banners``) hold the offer that image spam hides in its
-picture; ``newsletter_banners`` are the calm banners of legitimate newsletters (hard ham). Only text
-lives here; the generator decides what goes where.
+picture; ``newsletter_banners`` are the calm banners of legitimate newsletters and ``sale_banners``
+the loud ones of legitimate shops (hard ham). Hard texts: ``promo`` (a shop's offers), ``security``
+(a bank's real notice, phishing's vocabulary) and ``parcel`` (a delivery-fee scam that reads like a
+shipping notice). Only text lives here; the generator decides what goes where.
 """
 
 from __future__ import annotations
@@ -135,10 +137,13 @@ CLOSINGS: dict[str, dict[str, list[str]]] = {
 }
 
 SPAM_SENDERS: dict[str, list[str]] = {
-    "en": ["Security Department", "Prize Claims Office", "Online Pharmacy", "Customer Service", "Dr. Albert Moore"],
-    "es": ["Departamento de Seguridad", "Oficina de Premios", "Farmacia Online", "Atención al Cliente", "Dr. Alberto Mora"],
-    "de": ["Sicherheitsabteilung", "Gewinnbüro", "Online-Apotheke", "Kundenservice", "Dr. Albert Moser"],
-    "ru": ["Служба безопасности", "Отдел выплат призов", "Онлайн-аптека", "Служба поддержки", "Доктор Альберт Морозов"],
+    "en": ["Security Department", "Prize Claims Office", "Online Pharmacy", "Customer Service", "Dr. Albert Moore",
+           "Delivery Service"],
+    "es": ["Departamento de Seguridad", "Oficina de Premios", "Farmacia Online", "Atención al Cliente", "Dr. Alberto Mora",
+           "Servicio de Entregas"],
+    "de": ["Sicherheitsabteilung", "Gewinnbüro", "Online-Apotheke", "Kundenservice", "Dr. Albert Moser", "Zustelldienst"],
+    "ru": ["Служба безопасности", "Отдел выплат призов", "Онлайн-аптека", "Служба поддержки", "Доктор Альберт Морозов",
+           "Служба доставки"],
 }
 
 # Kinds: ham = meeting, invoice, personal, shipping, newsletter; spam = phishing, lottery, pharmacy.
@@ -240,6 +245,42 @@ KINDS: dict[str, dict[str, dict[str, list[str]]]] = {
                 "Click here to order {drug} now and save big!",
             ],
         },
+        "promo": {
+            "subjects": ["{company}: our spring sale starts {day}", "Members' week: up to {percent}% off",
+                         "Your {month} offers from {company}"],
+            "sentences": [
+                "Our seasonal sale starts on {day} with up to {percent}% off selected items.",
+                "As a member you get free delivery on every order this month.",
+                "The offers are valid in our shop in {city} and online until the end of {month}.",
+                "Prices include VAT, and returns are free within 30 days.",
+                "You receive this e-mail because you have a customer account with {company}.",
+                "You can unsubscribe from offers at any time in your account settings.",
+            ],
+        },
+        "security": {
+            "subjects": ["New sign-in to your {bank} account", "Your {bank} statement for {month} is ready",
+                         "{bank}: your contact details were updated"],
+            "sentences": [
+                "We noticed a new sign-in to your {bank} account from {city}.",
+                "If this was you, there is nothing you need to do.",
+                "Your statement for {month} is now available in online banking.",
+                "We will never ask for your password or card number by e-mail.",
+                "If you did not make this change, call the number on the back of your card.",
+                "You can review recent activity at any time in the {bank} app.",
+            ],
+        },
+        "parcel": {
+            "subjects": ["Your parcel {number} is on hold", "Delivery failed: action required",
+                         "Customs fee due for parcel {number}"],
+            "sentences": [
+                "Your parcel {number} could not be delivered because a customs fee of £1.99 is unpaid.",
+                "Please pay the fee within 48 hours or the parcel will be returned to the sender.",
+                "Confirm your address and card details on our delivery page.",
+                "Pay here: http://parcel-{number}-delivery.com/pay",
+                "The driver will try again on {day} after the payment.",
+                "Thank you for choosing our delivery service.",
+            ],
+        },
     },
     "es": {
         "meeting": {
@@ -336,6 +377,42 @@ KINDS: dict[str, dict[str, dict[str, list[str]]]] = {
                 "Pida ahora y reciba pastillas gratis con cada compra.",
                 "Miles de clientes satisfechos confían en nuestra farmacia online.",
                 "¡Haga clic aquí para pedir {drug} y ahorrar!",
+            ],
+        },
+        "promo": {
+            "subjects": ["{company}: las rebajas de primavera empiezan el {day}", "Semana de socios: hasta un {percent}% de descuento",
+                         "Sus ofertas de {month} de {company}"],
+            "sentences": [
+                "Nuestras rebajas de temporada empiezan el {day} con hasta un {percent}% de descuento en artículos seleccionados.",
+                "Como socio, el envío es gratuito en todos los pedidos este mes.",
+                "Las ofertas son válidas en nuestra tienda de {city} y online hasta finales de {month}.",
+                "Los precios incluyen IVA y la devolución es gratuita durante 30 días.",
+                "Recibe este correo porque tiene una cuenta de cliente en {company}.",
+                "Puede darse de baja de las ofertas en cualquier momento desde su cuenta.",
+            ],
+        },
+        "security": {
+            "subjects": ["Nuevo inicio de sesión en su cuenta de {bank}", "Su extracto de {bank} de {month} está disponible",
+                         "{bank}: sus datos de contacto se han actualizado"],
+            "sentences": [
+                "Hemos detectado un nuevo inicio de sesión en su cuenta de {bank} desde {city}.",
+                "Si ha sido usted, no tiene que hacer nada.",
+                "Su extracto de {month} ya está disponible en la banca online.",
+                "Nunca le pediremos su contraseña ni su número de tarjeta por correo.",
+                "Si no ha realizado este cambio, llame al número que figura en su tarjeta.",
+                "Puede revisar la actividad reciente en cualquier momento en la app de {bank}.",
+            ],
+        },
+        "parcel": {
+            "subjects": ["Su paquete {number} está retenido", "Entrega fallida: acción necesaria",
+                         "Tasa de aduana pendiente del paquete {number}"],
+            "sentences": [
+                "Su paquete {number} no se ha podido entregar porque hay una tasa de aduana de 1,99 € pendiente.",
+                "Pague la tasa en 48 horas o el paquete será devuelto al remitente.",
+                "Confirme su dirección y los datos de su tarjeta en nuestra página de entregas.",
+                "Pague aquí: http://paquete-{number}-entrega.com/pagar",
+                "El repartidor lo intentará de nuevo el {day} después del pago.",
+                "Gracias por elegir nuestro servicio de entrega.",
             ],
         },
     },
@@ -436,6 +513,42 @@ KINDS: dict[str, dict[str, dict[str, list[str]]]] = {
                 "Klicken Sie hier, um {drug} jetzt zu bestellen und zu sparen!",
             ],
         },
+        "promo": {
+            "subjects": ["{company}: Frühjahrsverkauf ab {day}", "Mitgliederwoche: bis zu {percent}% Rabatt",
+                         "Ihre Angebote im {month} von {company}"],
+            "sentences": [
+                "Unser Saisonverkauf beginnt am {day} mit bis zu {percent}% Rabatt auf ausgewählte Artikel.",
+                "Als Mitglied liefern wir Ihnen diesen Monat jede Bestellung versandkostenfrei.",
+                "Die Angebote gelten in unserem Geschäft in {city} und online bis Ende {month}.",
+                "Alle Preise inklusive Mehrwertsteuer, Rückgabe kostenlos innerhalb von 30 Tagen.",
+                "Sie erhalten diese E-Mail, weil Sie ein Kundenkonto bei {company} haben.",
+                "Angebote können Sie jederzeit in Ihren Kontoeinstellungen abbestellen.",
+            ],
+        },
+        "security": {
+            "subjects": ["Neue Anmeldung bei Ihrem {bank}-Konto", "Ihr {bank}-Kontoauszug für {month} ist da",
+                         "{bank}: Ihre Kontaktdaten wurden geändert"],
+            "sentences": [
+                "Wir haben eine neue Anmeldung bei Ihrem {bank}-Konto aus {city} bemerkt.",
+                "Wenn Sie das waren, müssen Sie nichts tun.",
+                "Ihr Kontoauszug für {month} steht im Online-Banking bereit.",
+                "Wir fragen Sie niemals per E-Mail nach Passwort oder Kartennummer.",
+                "Falls Sie diese Änderung nicht vorgenommen haben, rufen Sie die Nummer auf Ihrer Karte an.",
+                "Die letzten Umsätze sehen Sie jederzeit in der {bank}-App.",
+            ],
+        },
+        "parcel": {
+            "subjects": ["Ihr Paket {number} wird zurückgehalten", "Zustellung fehlgeschlagen: Handlung erforderlich",
+                         "Zollgebühr für Paket {number} offen"],
+            "sentences": [
+                "Ihr Paket {number} konnte nicht zugestellt werden, weil eine Zollgebühr von 1,99 € offen ist.",
+                "Bitte zahlen Sie die Gebühr innerhalb von 48 Stunden, sonst geht das Paket zurück an den Absender.",
+                "Bestätigen Sie Ihre Adresse und Kartendaten auf unserer Zustellseite.",
+                "Hier bezahlen: http://paket-{number}-zustellung.com/zahlen",
+                "Der Fahrer versucht es nach der Zahlung am {day} erneut.",
+                "Danke, dass Sie unseren Lieferdienst gewählt haben.",
+            ],
+        },
     },
     "ru": {
         "meeting": {
@@ -533,6 +646,42 @@ KINDS: dict[str, dict[str, dict[str, list[str]]]] = {
                 "Нажмите здесь, чтобы заказать {drug} и сэкономить!",
             ],
         },
+        "promo": {
+            "subjects": ["{company}: весенняя распродажа с {day}", "Неделя для своих: скидки до {percent}%",
+                         "Ваши предложения на {month} от {company}"],
+            "sentences": [
+                "Сезонная распродажа начинается в {day}: скидки до {percent}% на избранные товары.",
+                "Для участников клуба доставка всех заказов в этом месяце бесплатна.",
+                "Предложения действуют в нашем магазине в {city} и онлайн до конца месяца.",
+                "Цены указаны с НДС, вернуть товар можно бесплатно в течение 30 дней.",
+                "Вы получили это письмо, потому что у вас есть аккаунт покупателя в {company}.",
+                "Отписаться от предложений можно в любой момент в настройках аккаунта.",
+            ],
+        },
+        "security": {
+            "subjects": ["Новый вход в ваш аккаунт {bank}", "Выписка {bank} за {month} готова",
+                         "{bank}: ваши контактные данные изменены"],
+            "sentences": [
+                "Мы заметили новый вход в ваш аккаунт {bank}, выполненный в {city}.",
+                "Если это были вы, ничего делать не нужно.",
+                "Выписка за {month} уже доступна в интернет-банке.",
+                "Мы никогда не просим пароль или номер карты по электронной почте.",
+                "Если вы не вносили это изменение, позвоните по номеру на обороте карты.",
+                "Последние операции всегда можно посмотреть в приложении {bank}.",
+            ],
+        },
+        "parcel": {
+            "subjects": ["Ваша посылка {number} задержана", "Доставка не удалась: требуется действие",
+                         "Таможенный сбор за посылку {number}"],
+            "sentences": [
+                "Вашу посылку {number} не удалось доставить: не оплачен таможенный сбор 149 руб.",
+                "Оплатите сбор в течение 48 часов, иначе посылка вернётся отправителю.",
+                "Подтвердите адрес и данные карты на нашей странице доставки.",
+                "Оплатить: http://posylka-{number}-dostavka.ru/oplata",
+                "Курьер попробует ещё раз в {day} после оплаты.",
+                "Спасибо, что выбрали нашу службу доставки.",
+            ],
+        },
     },
 }
 
@@ -548,6 +697,9 @@ BANNERS: dict[str, dict[str, dict[str, list[str]]]] = {
         "phishing": {"headline": ["ACCOUNT SUSPENDED", "VERIFY YOUR ACCOUNT", "SECURITY ALERT"],
                      "sub": ["{bank}: confirm your identity within 24 h", "{bank}: unusual sign-in detected"],
                      "button": ["VERIFY NOW", "UNLOCK ACCOUNT"]},
+        "parcel": {"headline": ["PARCEL ON HOLD", "DELIVERY FAILED", "PAY CUSTOMS FEE"],
+                   "sub": ["Pay £1.99 within 48 h or it goes back", "Confirm your address today"],
+                   "button": ["PAY NOW", "RESCHEDULE"]},
     },
     "es": {
         "lottery": {"headline": ["¡HA GANADO {amount}!", "¡GANADOR DEL BOTE!", "RECLAME {amount}"],
@@ -559,6 +711,9 @@ BANNERS: dict[str, dict[str, dict[str, list[str]]]] = {
         "phishing": {"headline": ["CUENTA SUSPENDIDA", "VERIFIQUE SU CUENTA", "ALERTA DE SEGURIDAD"],
                      "sub": ["{bank}: confirme su identidad en 24 h", "{bank}: acceso inusual detectado"],
                      "button": ["VERIFICAR", "DESBLOQUEAR"]},
+        "parcel": {"headline": ["PAQUETE RETENIDO", "ENTREGA FALLIDA", "PAGUE LA ADUANA"],
+                   "sub": ["Pague 1,99 € en 48 h o será devuelto", "Confirme hoy su dirección"],
+                   "button": ["PAGAR YA", "REPROGRAMAR"]},
     },
     "de": {
         "lottery": {"headline": ["SIE HABEN {amount} GEWONNEN!", "JACKPOT-GEWINNER!", "{amount} ABHOLEN"],
@@ -570,6 +725,9 @@ BANNERS: dict[str, dict[str, dict[str, list[str]]]] = {
         "phishing": {"headline": ["KONTO GESPERRT", "KONTO BESTÄTIGEN", "SICHERHEITSWARNUNG"],
                      "sub": ["{bank}: Identität binnen 24 h bestätigen", "{bank}: ungewöhnliche Anmeldung"],
                      "button": ["JETZT BESTÄTIGEN", "ENTSPERREN"]},
+        "parcel": {"headline": ["PAKET ZURÜCKGEHALTEN", "ZUSTELLUNG FEHLGESCHLAGEN", "ZOLL BEZAHLEN"],
+                   "sub": ["1,99 € binnen 48 h zahlen, sonst Rücksendung", "Bestätigen Sie heute Ihre Adresse"],
+                   "button": ["JETZT ZAHLEN", "NEU ZUSTELLEN"]},
     },
     "ru": {
         "lottery": {"headline": ["ВЫ ВЫИГРАЛИ {amount}!", "ДЖЕКПОТ ВАШ!", "ЗАБЕРИТЕ {amount}"],
@@ -581,6 +739,9 @@ BANNERS: dict[str, dict[str, dict[str, list[str]]]] = {
         "phishing": {"headline": ["АККАУНТ ЗАБЛОКИРОВАН", "ПОДТВЕРДИТЕ АККАУНТ", "УГРОЗА БЕЗОПАСНОСТИ"],
                      "sub": ["{bank}: подтвердите личность за 24 ч", "{bank}: подозрительный вход"],
                      "button": ["ПОДТВЕРДИТЬ", "РАЗБЛОКИРОВАТЬ"]},
+        "parcel": {"headline": ["ПОСЫЛКА ЗАДЕРЖАНА", "ДОСТАВКА НЕ УДАЛАСЬ", "ОПЛАТИТЕ СБОР"],
+                   "sub": ["Оплатите 149 руб. за 48 ч, иначе возврат", "Подтвердите адрес сегодня"],
+                   "button": ["ОПЛАТИТЬ", "ПЕРЕНЕСТИ"]},
     },
 }
 
@@ -598,6 +759,22 @@ NEWSLETTER_BANNERS: dict[str, dict[str, list[str]]] = {
     "ru": {"headline": ["{company}", "Дайджест месяца", "Новости сообщества"],
            "sub": ["Выпуск: {month} · {topic}", "Истории нашей команды в {city}"],
            "button": ["Читать онлайн", "Открыть в браузере"]},
+}
+
+#: Loud sale banners of legitimate shop newsletters (hard ham: drawn like a spam offer, but it is not one).
+SALE_BANNERS: dict[str, dict[str, list[str]]] = {
+    "en": {"headline": ["SPRING SALE -{percent}%", "UP TO {percent}% OFF", "MEMBERS' WEEK"],
+           "sub": ["{company} · in store and online until {month}", "Free delivery for members"],
+           "button": ["SHOP NOW", "SEE OFFERS"]},
+    "es": {"headline": ["REBAJAS -{percent}%", "HASTA -{percent}%", "SEMANA DE SOCIOS"],
+           "sub": ["{company} · en tienda y online hasta {month}", "Envío gratis para socios"],
+           "button": ["COMPRAR", "VER OFERTAS"]},
+    "de": {"headline": ["FRÜHJAHRSSALE -{percent}%", "BIS ZU {percent}% RABATT", "MITGLIEDERWOCHE"],
+           "sub": ["{company} · im Laden und online bis {month}", "Versandkostenfrei für Mitglieder"],
+           "button": ["ZUM SHOP", "ANGEBOTE"]},
+    "ru": {"headline": ["РАСПРОДАЖА -{percent}%", "СКИДКИ ДО {percent}%", "НЕДЕЛЯ ДЛЯ СВОИХ"],
+           "sub": ["{company} · в магазине и онлайн", "Бесплатная доставка для участников"],
+           "button": ["В МАГАЗИН", "ПРЕДЛОЖЕНИЯ"]},
 }
 
 #: Words of the mail client's chrome drawn above each picture.

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from reportgen.report.document import Report, SampleSection
-from reportgen.report.sections.common import shares as text_shares
+from reportgen.report.sections.common import colour_scale, file_name
 from reportgen.report.sections.methods import methods_section
 from reportgen.report.sections.overview import overview_section
 from reportgen.report.sections.reproducibility import reproducibility_section
@@ -58,21 +58,23 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         ResultsError: the requested attention layer/head is not in results.json.
         ValueError: ``workers`` is below 1.
     """
-    shares = [text_shares(s["modality"]) for s in results["samples"]]
-    cards = [SampleInput(index=i, sample=s, methods=results["methods"], share=shares[i],
+    colour = colour_scale(results)
+    cards = [SampleInput(index=i, sample=s, methods=results["methods"], colour=colour,
                          attention_layer=attention_layer, attention_head=attention_head, keep_figures=keep_figures)
              for i, s in enumerate(results["samples"])]
     with _drawing(cards, _worker_count(len(cards), workers, keep_figures), progress) as collect:
-        summary = summary_section(results, shares)
-        overview = overview_section(results, shares, keep_figures=keep_figures)
+        summary = summary_section(results)
+        overview = overview_section(results, keep_figures=keep_figures)
         samples = collect()
     model = results["model"]
     return Report(
         title="Spam detector explanation report",
-        subtitle=f"{model['path']} on {results['dataset']['csv']}",
+        # File names only before the reproducibility appendix (it has the full paths and the sha256).
+        subtitle=f"{file_name(model['path'])} on {file_name(results['dataset']['csv'])}",
         created=results["generator"].get("created"),
         sections=[summary, overview, samples_section(samples), methods_section(results),
                   reproducibility_section(results)],
+        headline=results["aggregate"]["verdict"]["headline"],
     )
 
 

@@ -26,7 +26,6 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from reportgen.analysis.aggregate import text_share
 from reportgen.fonts import figure_families
 from reportgen.names import ESTIMATORS
 
@@ -51,12 +50,10 @@ IMAGE_HATCH = "///"
 ESTIMATOR_STYLE = {
     "ig": {"color": "#0072B2", "marker": "o"},
     "shapley": {"color": "#D55E00", "marker": "s"},
-    "attention": {"color": "#009E73", "marker": "D"},
 }
 ESTIMATOR_UNITS = {
     "ig": "IG attribution (spam log-odds)",
     "shapley": "Shapley value φ (spam log-odds)",
-    "attention": "fusion attention share",
 }
 WARNING_COLOUR = "#D55E00"
 NEUTRAL_COLOUR = "#0072B2"
@@ -162,9 +159,10 @@ def symmetric_limit(values: Any) -> float:
 
 
 def text_share_or_nan(entry: Mapping[str, Any]) -> float:
-    """:func:`reportgen.analysis.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
-    share = text_share(entry)
-    return math.nan if share is None else share
+    """The estimate's text share of the push toward the decision (:mod:`reportgen.claims`, stored in
+    results.json), NaN when the e-mail was decided by default."""
+    share = entry.get("text_share")
+    return math.nan if share is None else float(share)
 
 
 def check_estimator(estimator: str) -> None:
@@ -212,18 +210,21 @@ def rc_params(overrides: Mapping[str, Any]) -> Iterator[None]:
         params.update(saved)
 
 
-def diverging_colour(score: float, scale: float) -> tuple[str, str]:
+def diverging_colour(score: float, scale: float, noise_floor: float = 0.0) -> tuple[str, str]:
     """Background and text colour of ``score`` on the diverging map, symmetric around 0.
 
     The figures' own map, so highlighted words in the page and heatmaps read the same way.
 
     Args:
-        score: a signed attribution (positive = toward spam).
-        scale: the absolute score that maps to the map's ends (the sample's largest |score|).
+        score: a signed attribution (positive = toward spam), in log-odds.
+        scale: the |score| that maps to the map's ends (the report's one colour scale).
+        noise_floor: scores smaller than this stay uncoloured (white).
 
     Returns:
         ``(background, text_colour)`` as ``#rrggbb``.
     """
+    if abs(score) < noise_floor:
+        return "#ffffff", "#000000"
     position = 0.5 if scale <= 0 else 0.5 + 0.5 * max(-1.0, min(1.0, score / scale))
     rgba = matplotlib.colormaps[DIVERGING_CMAP](position)
     return _hex(rgba), _text_colour(rgba)
