@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reportgen.results.io import save_results
@@ -19,6 +20,14 @@ def _render(tmp_path: Path, *options: str) -> str:
     result = CliRunner().invoke(main, ["render", str(tmp_path / "results.json"), "--out", str(out), *options])
     assert result.exit_code == 0, result.output
     return result.stderr
+
+
+@pytest.fixture(autouse=True)
+def _bars_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two e-mails may draw faster than the bar's display delay: show it at once here."""
+    from reportgen.report import build
+
+    monkeypatch.setattr(build, "PROGRESS_DELAY_S", 0.0)
 
 
 def test_render_shows_progress_of_figures_html_and_pdf(tmp_path: Path) -> None:

@@ -27,6 +27,9 @@ from reportgen.report.sections.summary import summary_section
 PARALLEL_MIN_SAMPLES = 6
 #: Most worker processes used (each holds its own matplotlib, ~100 MB).
 MAX_WORKERS = 8
+#: The figures' progress bar appears once drawing has taken this long: nothing flashes by for a
+#: small report, and a picture refused at once leaves its one error line alone on stderr.
+PROGRESS_DELAY_S = 0.5
 
 
 def build_document(results: dict[str, Any], *, attention_layer: int | None = None,
@@ -99,7 +102,7 @@ def _drawing(cards: list[SampleInput], workers: int,
 
     def counted(sections: Iterable[SampleSection]) -> list[SampleSection]:
         return list(tqdm(sections, total=len(cards), desc="drawing figures", unit="e-mail",
-                         disable=not progress or not cards))
+                         disable=not progress or not cards, delay=PROGRESS_DELAY_S))
 
     if workers == 1:
         yield lambda: counted(sample_section(card) for card in cards)
