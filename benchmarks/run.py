@@ -107,6 +107,13 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     render = results.get("render", {})
     r100 = render.get("html_pdf_100", {}).get("seconds")
     add("render 100 samples (HTML+PDF, one call)", "≤ 60 s", r100, None if r100 is None else r100 <= 60, " s")
+    faithful = results.get("faithfulness", {})
+    ratio = faithful.get("ratio_to_ig")
+    add("occlusion + deletion/insertion vs IG of the same sample", "≤ 3×", ratio, None if ratio is None else ratio <= 3,
+        "×")
+    sanity = faithful.get("sanity_seconds_2_samples")
+    add("randomisation sanity check (2 samples, 5 stages)", "≤ 2 min", None if sanity is None else sanity / 60,
+        None if sanity is None else sanity <= 120, " min")
     demo = results.get("demo_cold", {}).get("seconds")
     add("cold `reportgen demo`", "≤ 60 s", demo, None if demo is None else demo <= 60, " s")
     if ig.get("seconds") and "html_pdf_6" in render:

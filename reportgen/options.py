@@ -220,6 +220,14 @@ class ExplainOptions(_Options):
     attention_layer: int = option(-1, "Encoder layer whose full attention matrix is stored (0-based; -1 = last).")
     attention_head: int | None = option(None, "Head of the stored attention matrix (0-based), or 'mean' over "
                                         "heads.", metavar="N|mean", parse="parse_head")
+    faithfulness: bool = option(True, "Check every explained sample's attributions: occlusion as a second "
+                                "opinion, and deletion/insertion of the words and picture patches they rank "
+                                "highest against random ones. Costs about 5 times the sample's Integrated "
+                                "Gradients on CPU (one encoder pass per word and per patch).",
+                                secondary="--no-faithfulness")
+    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
+                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
+                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
     blur_sigma: float = option(4.0, cli=False)
     pixel_mean: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
     pixel_std: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
@@ -237,6 +245,8 @@ class ExplainOptions(_Options):
             raise ReportgenError(f"--ig-steps {self.ig_steps}: need at least 2 path points")
         if self.internal_batch_size is not None and int(self.internal_batch_size) < 1:
             raise ReportgenError(f"--internal-batch-size {self.internal_batch_size}: must be at least 1")
+        if int(self.sanity_samples) < 0:
+            raise ReportgenError(f"--sanity-samples {self.sanity_samples}: must be 0 (off) or more")
         if self.blur_sigma <= 0:
             raise ReportgenError(f"blur sigma {self.blur_sigma}: must be positive")
 

@@ -36,7 +36,7 @@ from tests.factories import tiny_mmtd, write_cased_tokenizer
 MAX_LENGTH = 24  # the tiny model has 64 positions
 
 
-def stand_in_explain_sample(model, encoded, special_ids, options):
+def stand_in_explain_sample(model, encoded, special_ids, options, names=None, *, text=None, preprocessor=None):
     """Test double of explain_sample: 70 % of f(input) on the text, 30 % on the picture, exactly."""
     assert set(special_ids) == {"cls", "sep", "pad"}
     assert encoded["input_ids"].shape[0] == 1

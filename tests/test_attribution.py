@@ -246,7 +246,8 @@ def test_explain_sample_gives_the_schema_keys_and_leaves_the_model_as_it_was(mod
     before = copy.deepcopy(model.state_dict())
     flags = [p.requires_grad for p in model.parameters()]
     explanation = explain_sample(model, sample, SPECIAL_IDS, ExplainOptions(ig_steps=8))
-    assert set(explanation) == {"token_scores", "image_scores", "integrated_gradients", "attention", "modality"}
+    assert set(explanation) == {"token_scores", "image_scores", "integrated_gradients", "attention", "modality",
+                                "occlusion", "faithfulness"}
     assert model.text_encoder.config._attn_implementation == "sdpa"
     assert model.image_encoder.config._attn_implementation == "sdpa"
     assert [p.requires_grad for p in model.parameters()] == flags

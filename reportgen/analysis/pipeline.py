@@ -132,7 +132,8 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
     encoded = {k: v.to(inputs.device) for k, v in preprocessor.encode([text], [image]).items()}
     from reportgen.explain.registry import explain_sample
 
-    explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options)
+    explanation = explain_sample(inputs.loaded.model, encoded, preprocessor.special_ids, explain_options,
+                                 text=text, preprocessor=preprocessor)
     n_real = int(encoded["attention_mask"][0].sum())
     tokens = preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n_real].tolist())
     token_scores = [float(s) for s in explanation["token_scores"]]
@@ -160,10 +161,39 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
         "attention": explanation["attention"],
         "modality": explanation["modality"],
     }
+    # Every other registered method's blocks (occlusion, faithfulness, …) go in as they come.
+    sample.update({key: value for key, value in explanation.items() if key not in sample})
     return sample
 
 
+def _most_attributed(samples: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The ``n`` samples with the largest total |IG attribution|: the sanity check needs a ranking to compare,
+    and attributions that are all near zero rank noise (ties: report order)."""
+    def size(sample: dict[str, Any]) -> float:
+        return sum(map(abs, sample["token_scores"])) + sum(abs(v) for row in sample["image_scores"] for v in row)
+
+    return sorted(samples, key=lambda s: -size(s))[:n]
+
+
+def _sanity(inputs: Inputs, samples: Sequence[dict[str, Any]], index_of: dict[int, int],
+            explain_options: ExplainOptions, progress: bool) -> dict[str, Any]:
+    """The model-randomisation check on the first explained samples (re-encoded: encoding is cheap)."""
+    from reportgen.analysis.sanity import SanityItem, ig_explainer, randomisation_check
+
+    items = []
+    for sample in samples:
+        index = index_of[sample["row"]]
+        encoded = inputs.preprocessor.encode([inputs.dataset.texts[index]], [inputs.dataset.load_image(index)])
+        items.append(SanityItem({k: v.to(inputs.device) for k, v in encoded.items()},
+                                [word["tokens"] for word in sample["words"]]))
+    explain = ig_explainer(inputs.preprocessor.special_ids, explain_options)
+    return randomisation_check(inputs.loaded.model, items, explain, progress=progress)
+
+
 def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, Any]:
+    from reportgen.analysis.sanity import describe as describe_sanity
+    from reportgen.explain.registry import method_parameters
+
     description = methods_description(top_k=options.summary.top_k, min_count=options.summary.min_count)
     explain = options.explain
     return {
@@ -191,6 +221,8 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
         "modality": description["modality"],
         "top_words": description["top_words"],
         "sample_selection": selection.describe(),
+        **method_parameters(explain),
+        **({"sanity": describe_sanity(explain)} if explain.sanity_samples else {}),
     }
 
 
@@ -275,6 +307,18 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         samples.append(_explain_one(inputs, index_of[choice.row], by_row[choice.row], choice.reason,
                                     explain_options))
     timings["explain_s"] = time.perf_counter() - explain_started
+    summary = aggregate(predictions, samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
+                        skipped=dataset.skipped, extra_warnings=selection_warnings)
+    from reportgen.explain.faithfulness import summarise
+
+    faithfulness = summarise(samples)
+    if faithfulness is not None:
+        summary["faithfulness"] = faithfulness
+    if explain_options.sanity_samples and samples:
+        sanity_started = time.perf_counter()
+        summary["sanity"] = _sanity(inputs, _most_attributed(samples, explain_options.sanity_samples), index_of,
+                                      explain_options, progress)
+        timings["sanity_s"] = time.perf_counter() - sanity_started
     timings["total_s"] = time.perf_counter() - started
 
     generator: dict[str, Any] = {
@@ -297,8 +341,6 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         "methods": {**_methods(options, selection), "language": language_source},
         "predictions": predictions,
         "metrics": metrics,
-        "aggregate": aggregate(predictions, samples, top_k=options.summary.top_k,
-                               min_count=options.summary.min_count, skipped=dataset.skipped,
-                               extra_warnings=selection_warnings),
+        "aggregate": summary,
         "samples": samples,
     }

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import torch
 
     from reportgen.mmtd.model import MMTD
+    from reportgen.mmtd.preprocessing import Preprocessor
 
 
 @dataclass
@@ -35,6 +36,10 @@ class SampleContext:
         results: what the methods that ran before produced (their ``produces`` keys).
         shared: intermediate values one method leaves for another (e.g. the encoders' hidden
             states of ``[input, baseline]`` from the attention pass, reused by the Shapley split).
+        text: the e-mail text ``encoded`` was made from (``None`` when the caller only has the
+            tensors; methods that re-tokenise an edited text then skip the text).
+        preprocessor: what made ``encoded``; its tokenizer re-tokenises edited texts exactly as
+            the model's inputs were made (``None``: as for ``text``).
     """
 
     model: MMTD
@@ -43,6 +48,8 @@ class SampleContext:
     options: ExplainOptions = field(default_factory=ExplainOptions)
     results: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    preprocessor: Preprocessor | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,10 @@ class Method:
         explain: ``explain(context) -> {key: plain-JSON value}`` for one sample.
         after: methods whose results (or shared values) it reads; they run first.
         default: whether it runs when no method list is given (expensive ones may be opt-in).
+        switch: name of a boolean :class:`ExplainOptions` field that turns the method off when
+            false (``faithfulness`` → ``--no-faithfulness``); ``None``: always on when wanted.
+        describe: ``describe(options) -> plain-JSON`` parameters of the method for results.json
+            ``methods[name]`` (what the methods appendix prints); ``None``: nothing to state.
     """
 
     name: str
@@ -64,6 +75,12 @@ class Method:
     explain: Callable[[SampleContext], dict[str, Any]]
     after: tuple[str, ...] = ()
     default: bool = True
+    switch: str | None = None
+    describe: Callable[[ExplainOptions], dict[str, Any]] | None = None
+
+    def enabled(self, options: ExplainOptions) -> bool:
+        """Whether ``options`` leave this method on (see ``switch``)."""
+        return self.switch is None or bool(getattr(options, self.switch))
 
 
 def methods() -> dict[str, Method]:
@@ -94,7 +111,8 @@ def methods() -> dict[str, Method]:
 
 
 def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids: Mapping[str, int],
-                   options: ExplainOptions | None = None, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+                   options: ExplainOptions | None = None, names: tuple[str, ...] | None = None, *,
+                   text: str | None = None, preprocessor: Preprocessor | None = None) -> dict[str, Any]:
     """Run the registered methods on one sample.
 
     Args:
@@ -102,13 +120,19 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
         encoded: one sample from ``Preprocessor.encode``.
         special_ids: ``{"cls", "sep", "pad"}`` token ids.
         options: see :class:`reportgen.options.ExplainOptions`.
-        names: the methods to run (their dependencies run too); default: every default method.
+        names: the methods to run (their dependencies run too); default: every default method
+            that ``options`` leave switched on.
+        text: the sample's e-mail text (see :class:`SampleContext`).
+        preprocessor: the preprocessor that made ``encoded`` (see :class:`SampleContext`).
 
     Returns:
         The per-sample keys of ``results.schema.json`` the methods produce, as plain Python data.
     """
     registered = methods()
-    wanted = set(names) if names is not None else {n for n, m in registered.items() if m.default}
+    options = options or ExplainOptions()
+    wanted = set(names) if names is not None else {
+        n for n, m in registered.items() if m.default and m.enabled(options)
+    }
     unknown = wanted - set(registered)
     if unknown:
         from reportgen.errors import ReportgenError
@@ -125,7 +149,8 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
 
     for name in wanted:
         need(name)
-    context = SampleContext(model=model, encoded=encoded, special_ids=special_ids, options=options or ExplainOptions())
+    context = SampleContext(model=model, encoded=encoded, special_ids=special_ids, options=options, text=text,
+                            preprocessor=preprocessor)
     for name, method in registered.items():
         if name not in needed:
             continue
@@ -135,3 +160,9 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
             raise RuntimeError(f"method {name!r} did not produce {', '.join(sorted(missing))}")
         context.results.update(produced)
     return context.results
+
+
+def method_parameters(options: ExplainOptions) -> dict[str, Any]:
+    """The results.json ``methods`` entries of the switched-on methods that state their parameters."""
+    return {name: method.describe(options) for name, method in methods().items()
+            if method.describe is not None and method.enabled(options)}

@@ -1,0 +1,99 @@
+"""Model-randomisation sanity check: IG on a planted-signal model passes, a model-blind "explanation" fails."""
+
+from __future__ import annotations
+
+import random
+
+import jsonschema
+import pytest
+import torch
+
+from reportgen.analysis.sanity import (
+    PASS_LIMIT, STAGES, SanityItem, ig_explainer, randomisation_check, randomise,
+)
+from reportgen.explain.words import merge_wordpieces
+from reportgen.options import ExplainOptions
+from reportgen.results.io import load_schema
+from tests.planted import PATCH, planted, planted_email
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: more threads only fight over a busy machine's cores
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return planted()
+
+
+@pytest.fixture(scope="module")
+def items(trained):
+    """A text-spam, a picture-spam and a ham e-mail of the planted kind."""
+    rng = random.Random(5)
+    out = []
+    for kind in [(True, False), (False, True), (False, False)]:
+        text, picture = planted_email(rng, *kind)
+        encoded = trained.preprocessor.encode([text], [picture])
+        n = int(encoded["attention_mask"][0].sum())
+        tokens = trained.preprocessor.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0, :n].tolist())
+        out.append(SanityItem(encoded, [w["tokens"] for w in merge_wordpieces(tokens, [0.0] * n)]))
+    return out
+
+
+def embedding_norms(model, encoded):
+    """An "explanation" that ignores the model's decision: the input's own embedding and pixel norms."""
+    n = int(encoded["attention_mask"][0].sum())
+    words = model.text_encoder.bert.embeddings.word_embeddings.weight[encoded["input_ids"][0, :n]].norm(dim=-1)
+    pixels = encoded["pixel_values"][0]
+    patches = pixels.unfold(1, PATCH, PATCH).unfold(2, PATCH, PATCH).pow(2).sum(dim=(0, 3, 4)).sqrt()
+    return words.tolist(), patches.flatten().tolist()
+
+
+def test_integrated_gradients_pass_on_a_model_that_learnt_a_planted_signal(trained, items):
+    before = {k: v.clone() for k, v in trained.model.state_dict().items()}
+    result = randomisation_check(trained.model, items, ig_explainer(trained.preprocessor.special_ids, ExplainOptions()))
+    assert result["passed"] is True, result["randomisation"]
+    stages = result["randomisation"]
+    assert [s["stage"] for s in stages] == [name for name, _ in STAGES]
+    last = stages[-1]["per_sample"]
+    assert all(rho < PASS_LIMIT for rho in last["text"] + last["image"] if rho is not None)
+    assert sum(rho is not None for rho in last["text"] + last["image"]) >= 2  # the planted units were compared
+    # the user's model keeps every weight
+    assert all(torch.equal(before[k], v) for k, v in trained.model.state_dict().items())
+    schema = load_schema()
+    jsonschema.validate(result, {"$defs": schema["$defs"], **schema["properties"]["aggregate"]["properties"]["sanity"]})
+
+
+def test_an_explanation_that_ignores_the_model_fails(trained, items):
+    result = randomisation_check(trained.model, items, embedding_norms)
+    assert result["passed"] is False
+    for stage in result["randomisation"]:
+        assert stage["text_spearman"] == pytest.approx(1.0) and stage["image_spearman"] == pytest.approx(1.0)
+
+
+def test_samples_whose_attributions_are_all_noise_are_not_compared(trained, items):
+    def silent_text(model, encoded):
+        words, patches = embedding_norms(model, encoded)
+        return [0.0] * len(words), patches
+
+    result = randomisation_check(trained.model, items[:1], silent_text)
+    assert all(s["text_spearman"] is None and s["per_sample"]["text"] == [None] for s in result["randomisation"])
+    assert result["passed"] is False  # judged on the patches alone
+
+
+def test_randomisation_is_seeded_and_keeps_each_tensors_scale(trained):
+    import copy
+
+    first, second = copy.deepcopy(trained.model), copy.deepcopy(trained.model)
+    randomise([first.classifier, first.multi_modality_transformer_layer], seed=3)
+    randomise([second.classifier, second.multi_modality_transformer_layer], seed=3)
+    assert torch.equal(first.classifier.weight, second.classifier.weight)
+    original = trained.model.multi_modality_transformer_layer.linear1.weight
+    redrawn = first.multi_modality_transformer_layer.linear1.weight
+    assert not torch.equal(original, redrawn)
+    assert float(redrawn.detach().std()) == pytest.approx(float(original.detach().std()), rel=0.1)
+    assert torch.equal(first.pooler[0].weight, trained.model.pooler[0].weight)  # not part of those stages
