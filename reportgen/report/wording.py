@@ -82,7 +82,8 @@ def leading_sentence(modality: Mapping[str, Any], prediction: int) -> str:
     share = float(shapley["text_share"])
     against = [name for name, key in (("text", "text"), ("picture", "image"))
                if (float(shapley[key]) > 0) != (decision == "spam") and float(shapley[key]) != 0]
-    against_text = (f" The {' and the '.join(against)} pushed against the decision and get no share of it."
+    verb = "get" if len(against) > 1 else "gets"
+    against_text = (f" The {' and the '.join(against)} pushed against the decision and {verb} no share of it."
                     if against else "")
     if leading == "both":
         return (f"Both parts carried the {decision} decision: the text {100 * share:.0f} % of the push toward "
