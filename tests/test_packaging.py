@@ -70,6 +70,6 @@ def test_python_example_writes_a_report(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / "explain_from_python.py")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=600, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "text share (Shapley)" in proc.stdout
+    assert "leading source:" in proc.stdout and "log-odds from" in proc.stdout
     assert (tmp_path / "example-report" / "report.html").stat().st_size > 10_000
     assert (tmp_path / "example-report" / "report.pdf").read_bytes().startswith(b"%PDF")
