@@ -42,9 +42,9 @@ def ig_flagged(delta: float, f_input: float, f_baseline: float) -> bool:
 # Which modality leads a decision
 # --------------------------------------------------------------------------------------------
 
-#: Below this push toward the predicted class (log-odds) an e-mail is "decided by default": the empty
-#: e-mail's score (the baseline) already carries the decision. 0.1 log-odds moves a probability of
-#: 0.5 by 2.5 points.
+#: An e-mail whose content moved its score by less than this (log-odds) in all, or pushed toward the
+#: predicted class by less than this, is "decided by default": the empty e-mail's score (the
+#: baseline) carries the decision. 0.1 log-odds moves a probability of 0.5 by 2.5 points.
 PUSH_FLOOR = 0.1
 #: A modality leads when it carries at least this share of the push toward the predicted class; when
 #: neither does (each carries more than 1 - LEAD_SHARE) the decision rests on both.
@@ -71,13 +71,16 @@ def decision_push(text: float, image: float, prediction: int) -> tuple[float, fl
     return max(d * float(text), 0.0), max(d * float(image), 0.0)
 
 
-def decided_by_default(f_full: float, f_none: float, prediction: int) -> bool:
-    """True when the e-mail's content moved the score toward the decision by less than :data:`PUSH_FLOOR`.
+def decided_by_default(text: float, image: float, f_full: float, f_none: float, prediction: int) -> bool:
+    """True when nothing in the e-mail is needed to explain its decision (see :data:`PUSH_FLOOR`).
 
-    That includes content that moved it *away* from the decision: then the empty e-mail scored the
-    predicted class even more clearly, and the baseline alone explains the decision.
+    Either the content moved the score by less than the floor in all (``|f(full) - f(none)|``), or
+    neither modality pushed toward the predicted class by the floor (their pushes toward it summed).
+    A modality pushing against the decision never counts, so a large push away from the decision
+    does not make the other, negligible one the leading source.
     """
-    return direction(prediction) * (float(f_full) - float(f_none)) < PUSH_FLOOR
+    push_text, push_image = decision_push(text, image, prediction)
+    return abs(float(f_full) - float(f_none)) < PUSH_FLOOR or push_text + push_image < PUSH_FLOOR
 
 
 def decision_text_share(text: float, image: float, f_full: float, f_none: float, prediction: int) -> float | None:
@@ -86,12 +89,10 @@ def decision_text_share(text: float, image: float, f_full: float, f_none: float,
     ``text share = push_text / (push_text + push_image)`` where ``push_m = max(±φ_m, 0)`` (``+`` for a
     spam decision, ``-`` for ham). The picture's share is ``1 - text share``.
     """
-    if decided_by_default(f_full, f_none, prediction):
+    if decided_by_default(text, image, f_full, f_none, prediction):
         return None
     push_text, push_image = decision_push(text, image, prediction)
-    total = push_text + push_image
-    # total >= the net push >= PUSH_FLOOR > 0 here
-    return push_text / total if total > 0 else None
+    return push_text / (push_text + push_image)  # the sum is at least PUSH_FLOOR here
 
 
 def leading_from_share(share: float | None) -> str:
@@ -226,10 +227,11 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
     Definition(
         "decided_by_default", "Decided by default",
-        f"An e-mail is decided by default when its content moved the score toward the predicted class by less "
-        f"than {PUSH_FLOOR} log-odds (or moved it away from it): the empty e-mail already scores that class, and "
-        f"nothing in this e-mail is needed to explain the decision. Such e-mails have no leading source and are "
-        f"left out of the share statistics (and counted).",
+        f"An e-mail is decided by default when its content moved the score by less than {PUSH_FLOOR} log-odds in "
+        f"all (|f(full) - f(none)| < {PUSH_FLOOR}), or when neither its text nor its picture pushed toward the "
+        f"predicted class by {PUSH_FLOOR} log-odds: the empty e-mail's score carries the decision and nothing in "
+        f"this e-mail is needed to explain it. Such e-mails have no leading source and are left out of the share "
+        f"statistics (and counted).",
         {"push_floor": PUSH_FLOOR},
     ),
     Definition(

@@ -268,7 +268,7 @@ def test_a_negligible_push_reads_decided_by_default_and_colours_nothing() -> Non
     text = _paragraphs(sample.blocks)
     assert "An empty e-mail with a blank page already scores −3.00 (ham)" in text
     assert "text moved the score by +0.001 and its picture by +0.001, to −3.00 (ham)" in text
-    assert "Decided by default: the e-mail's content moved the score 0.002 away from ham" in text
+    assert "Decided by default: the e-mail's content moved the score by only 0.002 in all" in text
     highlighted = next(b for b in sample.blocks if isinstance(b, HighlightedText))
     assert "moved the score by 0.002 — negligible" in highlighted.caption
     assert all(span.background == "#ffffff" and span.direction == "neutral" for span in highlighted.spans)

@@ -138,6 +138,19 @@ def test_a_push_below_the_floor_is_decided_by_default_even_when_the_parts_are_la
     assert cancel["leading"] == "none" and cancel["ig"]["leading"] == "none"
 
 
+def test_the_part_that_holds_a_decision_against_the_other_leads_it():
+    # Row-102-like ham e-mail: the picture pushes +2.77 toward spam, the text -2.13 toward ham; the
+    # net +0.64 leaves it ham. The text is what kept it ham, so it leads, though the net moved away.
+    held = modality_contributions(_ig(-2.13, 2.77, -1.79, -2.43), {"text": -2.13, "image": 2.77, "f_full": -1.79,
+                                                                   "f_none": -2.43})
+    assert held["leading"] == "text" and held["shapley"]["text_share"] == 1.0
+    # The picture pushes toward ham by 0.05 only while the text pushes +2 toward spam: nothing that
+    # counts pushed toward the ham decision, so it is decided by default, not led by the picture.
+    tiny = modality_contributions(_ig(2.0, -0.05, -1.05, -3.0), {"text": 2.0, "image": -0.05, "f_full": -1.05,
+                                                                 "f_none": -3.0})
+    assert tiny["decided_by_default"] is True and tiny["leading"] == "none"
+
+
 def test_ig_is_compared_with_shapley_only_when_it_converged():
     shapley = {"text": 2.0, "image": 2.0, "f_full": 1.0, "f_none": -3.0}
     # IG hands the shared evidence to the picture (saturation), Shapley splits it evenly.

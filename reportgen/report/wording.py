@@ -73,16 +73,17 @@ def leading_sentence(modality: Mapping[str, Any], prediction: int) -> str:
     leading = modality["leading"]
     if leading == "none":
         push = float(shapley["f_full"]) - float(shapley["f_none"])
-        if (push > 0) != (decision == "spam"):
-            return (f"Decided by default: the e-mail's content moved the score {magnitude(push)} away from "
-                    f"{decision}; the empty e-mail's {decision} score alone explains the decision.")
-        return (f"Decided by default: the e-mail's content moved the score only {magnitude(push)} toward "
-                f"{decision}, less than the {PUSH_FLOOR} log-odds a push needs to count; the empty e-mail already "
-                f"scores {decision}.")
+        empty = class_of(shapley["f_none"])
+        if abs(push) < PUSH_FLOOR:
+            return (f"Decided by default: the e-mail's content moved the score by only {magnitude(push)} in all, less "
+                    f"than the {PUSH_FLOOR} log-odds a push needs to count; the empty e-mail's {empty} score stands.")
+        return (f"Decided by default: neither the text nor the picture pushed toward {decision} by {PUSH_FLOOR} "
+                f"log-odds or more; the empty e-mail already scores {empty}.")
     share = float(shapley["text_share"])
     against = [name for name, key in (("text", "text"), ("picture", "image"))
                if (float(shapley[key]) > 0) != (decision == "spam") and float(shapley[key]) != 0]
-    against_text = (f" The {' and the '.join(against)} pushed against the decision and get no share of it."
+    verb = "get" if len(against) > 1 else "gets"
+    against_text = (f" The {' and the '.join(against)} pushed against the decision and {verb} no share of it."
                     if against else "")
     if leading == "both":
         return (f"Both parts carried the {decision} decision: the text {100 * share:.0f} % of the push toward "
