@@ -181,4 +181,6 @@ def describe(options: ExplainOptions) -> dict[str, Any]:
                    "(attributions that are all near zero would only rank noise)",
         "comparison": "Spearman rank correlation of the signed word scores and of the signed patch scores",
         "rule": RULE,
+        "pass_limit": PASS_LIMIT,
+        "signal_floor": SIGNAL_FLOOR,
     }

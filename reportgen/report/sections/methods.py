@@ -12,15 +12,22 @@ from reportgen.analysis.aggregate import (
 )
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.sections.common import flatten
+from reportgen.report.sections.trust import methods_blocks as trust_methods_blocks
 
 #: results.json ``methods`` keys shown as settings tables, with their captions.
 _SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
              ("modality", "Modality settings"), ("top_words", "Top-word settings"),
-             ("sample_selection", "Sample selection"))
+             ("occlusion", "Occlusion settings"), ("faithfulness", "Faithfulness-check settings"),
+             ("sanity", "Randomisation-check settings"), ("sample_selection", "Sample selection"))
 
 
-def methods_section(results: dict[str, Any]) -> Section:
-    """The "Methods" appendix (id ``methods``): one paragraph per method, then the settings used."""
+def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Section:
+    """The "Methods" appendix (id ``methods``): one paragraph per method, then the settings used.
+
+    Args:
+        results: a validated results.json dict.
+        keep_figures: keep the matplotlib figure of the randomisation chart on its block.
+    """
     methods = results["methods"]
     blocks: list[Block] = [
         Paragraph(f"What is explained: {methods['explained_quantity']}. Every score in this report is a share of "
@@ -41,6 +48,7 @@ def methods_section(results: dict[str, Any]) -> Section:
                   f"(text) or at most {100 * IMAGE_DOMINANT:.0f} % (picture); otherwise the split is called "
                   f"balanced. Top words count how often a word was among an e-mail's strongest words and average "
                   f"its signed score."),
+        *trust_methods_blocks(results, keep_figures=keep_figures),
         Paragraph("Limitations: attributions explain this model on these e-mails, not spam in general; baselines "
                   "are a choice (a blank page is not 'no information'); a handful of explained e-mails is not a "
                   "statistical sample."),

@@ -10,6 +10,7 @@ from typing import Any
 from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS
 from reportgen.report.document import Block, Facts, Paragraph, Section
 from reportgen.report.sections.common import Shares, dominant, is_word, median, pct
+from reportgen.report.sections.trust import summary_sentence
 
 #: The aggregate verdict label → where the decisions lean, in words.
 _LEAN = {"text-dominant": "mostly on the text", "image-dominant": "mostly on the picture",
@@ -35,6 +36,7 @@ def summary_section(results: dict[str, Any], shares: list[Shares]) -> Section:
         lean = _LEAN.get(verdict["label"], "on an unknown mix")
         blocks.append(_modality_paragraph(verdict, lean, shares))
         blocks.append(_words_paragraph(results["aggregate"]["top_words"]))
+        blocks.append(Paragraph(f"Can these explanations be trusted? {summary_sentence(results)}"))
         leans_on = lean.replace("mostly on ", "").replace("on ", "", 1)
     else:
         blocks.append(Paragraph("No e-mail was explained in detail, so this report has predictions and accuracy "
