@@ -24,20 +24,8 @@ from reportgen.mmtd.checkpoint import save_checkpoint
 from reportgen.mmtd.model import spam_log_odds
 from reportgen.options import ExplainOptions
 from reportgen.results.io import load_results, load_schema
-from tests.planted import IMAGE_SIZE, MAX_LENGTH, PATCH, planted, planted_email
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only fight over a busy machine's cores
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    return planted()
+from tests.planted import one_thread, trained  # noqa: F401 (fixtures)
+from tests.planted import IMAGE_SIZE, MAX_LENGTH, PATCH, planted_email
 
 
 def _words(preprocessor, encoded, token_scores):

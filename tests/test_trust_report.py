@@ -138,7 +138,9 @@ def test_methods_appendix_states_every_parameter_and_shows_the_randomisation(doc
     figure = next(b for b in blocks if isinstance(b, Figure) and b.name == "sanity_randomisation")
     assert "Good:" in figure.caption
     text = _text(blocks)
-    assert "Adebayo" in text and "DeYoung" in text and "Occlusion" in text
+    assert "Adebayo" in text and "DeYoung" in text
+    occlusion = dict((row[0], row[1]) for row in tables["methods_occlusion"].rows)
+    assert occlusion["patch_fill"].endswith("(white)") and "FeatureAblation" in occlusion["implementation"]
 
 
 def test_without_checks_there_is_no_trust_section_and_the_summary_says_so() -> None:

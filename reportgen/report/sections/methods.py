@@ -17,8 +17,7 @@ from reportgen.report.sections.trust import methods_blocks as trust_methods_bloc
 #: results.json ``methods`` keys shown as settings tables, with their captions.
 _SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
              ("modality", "Modality settings"), ("top_words", "Top-word settings"),
-             ("occlusion", "Occlusion settings"), ("faithfulness", "Faithfulness-check settings"),
-             ("sanity", "Randomisation-check settings"), ("sample_selection", "Sample selection"))
+             ("sample_selection", "Sample selection"))
 
 
 def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Section:
@@ -53,7 +52,12 @@ def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Se
                   "are a choice (a blank page is not 'no information'); a handful of explained e-mails is not a "
                   "statistical sample."),
     ]
-    for key, title in _SETTINGS:
+    # Every other method's parameters (what a registered method's ``describe`` wrote) get a table too,
+    # so a new method is stated here without an edit to this module.
+    known = {key for key, _ in _SETTINGS}
+    others = [(key, f"{key.replace('_', ' ').capitalize()} settings") for key in sorted(methods)
+              if key not in known and isinstance(methods[key], dict)]
+    for key, title in (*_SETTINGS, *others):
         if methods.get(key):
             blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
                                 rows=flatten(methods[key])))

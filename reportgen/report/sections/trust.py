@@ -260,11 +260,6 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             f"same numbers of units in {faithfulness['random_draws']} random orders. Words are removed from the "
             f"text, which is tokenised again; patches are filled with the picture baseline; blank patches "
             f"({faithfulness['blank_patch']}) are not counted. Verdict: {faithfulness['check']}."))
-    if methods.get("occlusion"):
-        blocks.append(Paragraph(
-            f"Occlusion (second opinion): {methods['occlusion']['score']}; words are replaced by "
-            f"{methods['occlusion']['word_fill']} and patches by {methods['occlusion']['patch_fill']}. "
-            f"Agreement: {methods['occlusion']['agreement']}."))
     sanity = results["aggregate"].get("sanity")
     if methods.get("sanity") and sanity is not None:
         blocks.append(Paragraph(
