@@ -259,7 +259,6 @@ def case_fusion_ig(device: str, quick: bool) -> dict:
     """
     from benchmarks.fusion_ig import fusion_integrated_gradients
     from reportgen.explain.baselines import baseline_inputs, encoder_states, prepare_inputs
-    from reportgen.explain.modality import ig_modality_split
 
     options = _explain_options()
     model = full_size_model(device)
@@ -281,11 +280,12 @@ def case_fusion_ig(device: str, quick: bool) -> dict:
     full = _ig(model, device)
     _sync(device)
     input_s = time.perf_counter() - start
-    input_split = ig_modality_split(full)
+    total = abs(full["text_total"]) + abs(full["image_total"])
+    input_share = abs(full["text_total"]) / total if total > 0 else None
     return {
         "fusion_seconds": fusion_s, "fusion_seconds_given_states": given_states_s, "input_seconds": input_s,
         "cost_ratio_whole_call": input_s / fusion_s, "cost_ratio": input_s / given_states_s,
-        "fusion_text_share": fusion["text_share"], "input_text_share": input_split["text_share"],
+        "fusion_text_share": fusion["text_share"], "input_text_share": input_share,
     }
 
 
@@ -325,6 +325,108 @@ def case_demo_cold(device: str, quick: bool) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"demo failed: {proc.stderr.strip().splitlines()[-1:]}")
     return {"seconds": seconds}
+
+
+def _varied_length_edp(n: int, lengths: list[int]) -> tuple[Path, Path]:
+    """A synthetic EDP folder whose texts cycle through ``lengths`` words (real e-mails differ in length)."""
+    import pandas as pd
+    from PIL import Image
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "pics").mkdir()
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"] * 40
+    rows = []
+    for i in range(n):
+        Image.new("RGB", (600, 800), (255, 255, 255)).save(folder / "pics" / f"{i}.png")
+        rows.append({"texts": " ".join(words[i % 7:][: lengths[i % len(lengths)]]), "pics": f"{i}.png",
+                     "labels": i % 2})
+    pd.DataFrame(rows).to_csv(folder / "EDP.csv", index=False)
+    return folder / "EDP.csv", folder / "pics"
+
+
+def case_whole_set_shapley(device: str, quick: bool) -> dict:
+    """``predict`` with the whole-set Shapley split vs ``predict`` alone, same rows, same batches.
+
+    The texts cycle through 8 lengths, so the text-baseline cache (one entry per length) is cold
+    for the first batches and warm after: the ratio over 64 rows includes its filling. A real fold
+    (6,119 e-mails, at most 255 lengths) amortises it further.
+    """
+    from reportgen.analysis.predict import predict
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.options import ExplainOptions
+
+    n, batch_size = (16, 8) if quick else (64, 16)
+    model = full_size_model(device)
+    preprocessor = _full_size_preprocessor(Path(tempfile.mkdtemp()) / "tok")
+    csv, pics = _varied_length_edp(n, [30, 60, 90, 120, 150, 180, 220, 254])
+    dataset = load_edp(csv, pics)
+    options = ExplainOptions()
+    warm = load_edp(csv, pics, rows=[0])
+    predict(model, preprocessor, warm, batch_size=1, device=device, progress=False)  # warm-up
+    predict(model, preprocessor, warm, batch_size=1, device=device, progress=False, shapley=options)
+    plain_s = timed(lambda: predict(model, preprocessor, dataset, batch_size=batch_size, device=device,
+                                    progress=False), device)
+    frame = None
+
+    def with_shapley() -> None:
+        nonlocal frame
+        frame = predict(model, preprocessor, dataset, batch_size=batch_size, device=device, progress=False,
+                        shapley=options)
+
+    shapley_s = timed(with_shapley, device)
+    efficiency = float((frame["shapley_text"] + frame["shapley_image"] - (frame["f_full"] - frame["f_none"]))
+                       .abs().max())
+    return {
+        "rows": n, "batch_size": batch_size, "distinct_lengths": 8,
+        "predict_samples_per_s": n / plain_s, "predict_shapley_samples_per_s": n / shapley_s,
+        "ratio": plain_s / shapley_s, "max_efficiency_error": efficiency,
+    }
+
+
+def case_ig_adaptive_demo(device: str, quick: bool) -> dict:
+    """Adaptive IG (16 doubling to 256) vs fixed 16 and fixed 128 steps on the shipped demo model.
+
+    The demo's explained rows (``choose_rows``) of its held-out corpus: seconds per e-mail, steps
+    used, and completeness gaps. A trained model, unlike the random-weight cases above.
+    """
+    import torch
+
+    from reportgen.demo.corpus import write_demo_corpus
+    from reportgen.demo.pipeline import ASSETS, choose_rows, demo_assets
+    from reportgen.explain.ig import integrated_gradients
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.mmtd.preprocessing import load_preprocessor
+
+    torch.set_num_threads(1)  # as `reportgen demo` runs it
+    assets = demo_assets(ASSETS)
+    folder = Path(tempfile.mkdtemp())
+    csv = write_demo_corpus(folder, n=assets.corpus_size, seed=assets.corpus_seed)
+    loaded = load_mmtd(assets.checkpoint, device=device)
+    preprocessor = load_preprocessor(str(assets.tokenizer), None, int(loaded.info.config.image.image_size),
+                                     assets.max_length)
+    dataset = load_edp(csv, folder / "pics")
+    rows = choose_rows(dataset.frame, 1 if quick else 3)
+    index_of = {row: i for i, row in enumerate(dataset.rows)}
+    plans = {"fixed_16": dict(ig_steps=16, ig_max_steps=16), "fixed_128": dict(ig_steps=128, ig_max_steps=128),
+             "adaptive_16_256": dict(ig_steps=16, ig_max_steps=256)}
+    out: dict[str, Any] = {"rows": len(rows)}
+    for name, plan in plans.items():
+        seconds, steps, gaps, unconverged = 0.0, [], [], 0
+        for row in rows:
+            i = index_of[row]
+            encoded = preprocessor.encode([dataset.texts[i]], [dataset.load_image(i)])
+            start = time.perf_counter()
+            result = integrated_gradients(loaded.model, encoded, preprocessor.special_ids, _explain_options(**plan))
+            _sync(device)
+            seconds += time.perf_counter() - start
+            steps.append(result["n_steps"])
+            gaps.append(result["relative_delta"])
+            unconverged += int(result["flagged"])
+        out[name] = {"seconds_per_email": seconds / len(rows), "max_steps_used": max(steps),
+                     "mean_steps_used": sum(steps) / len(steps), "max_relative_delta": max(gaps),
+                     "unconverged": unconverged}
+    return out
 
 
 def case_faithfulness(device: str, quick: bool) -> dict:
@@ -396,6 +498,8 @@ CASES: dict[str, Callable[[str, bool], dict]] = {
     "ig_seed_style": case_ig_seed_style,
     "ig_convergence": case_ig_convergence,
     "fusion_ig": case_fusion_ig,
+    "whole_set_shapley": case_whole_set_shapley,
+    "ig_adaptive_demo": case_ig_adaptive_demo,
     "render": case_render,
     "demo_cold": case_demo_cold,
     "faithfulness": case_faithfulness,

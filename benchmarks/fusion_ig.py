@@ -13,9 +13,8 @@ from typing import Any
 import torch
 from captum.attr import IntegratedGradients
 
-from reportgen.analysis.aggregate import ig_flagged, ig_relative_delta
+from reportgen.claims import ig_flagged, ig_relative_delta
 from reportgen.explain.baselines import baseline_inputs, encoder_states, inference_ready, prepare_inputs, stack
-from reportgen.explain.modality import ig_modality_split
 from reportgen.mmtd.model import MMTD, spam_log_odds
 from reportgen.options import ExplainOptions
 
@@ -200,7 +199,12 @@ def fusion_integrated_gradients(
         "delta": delta_value,
         "relative_delta": relative,
         "flagged": ig_flagged(delta_value, f_input, f_baseline),
-        **ig_modality_split({"text": _float(text_total), "image": _float(image_total)}),
+        **_magnitude_split(_float(text_total), _float(image_total)),
     }
 
 
+def _magnitude_split(text: float, image: float) -> dict[str, Any]:
+    # This cost study compares two IG variants with each other, so a plain magnitude share will do;
+    # the report's sign-aware share is reportgen.claims.decision_text_share.
+    total = abs(text) + abs(image)
+    return {"text": text, "image": image, "text_share": abs(text) / total if total > 0 else None}

@@ -98,6 +98,12 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         None if whole is None else whole >= 50, "×")
     pred = results.get("predict", {}).get("ratio")
     add("predict throughput vs raw forward", "≥ 0.9×", pred, None if pred is None else pred >= 0.9, "×")
+    whole = results.get("whole_set_shapley", {}).get("ratio")
+    add("predict + whole-set Shapley vs predict alone", "≥ 0.8×", whole, None if whole is None else whole >= 0.8, "×")
+    adaptive = results.get("ig_adaptive_demo", {}).get("adaptive_16_256", {})
+    unconverged = adaptive.get("unconverged")
+    add("adaptive IG on the demo's explained e-mails: unconverged", "0", None if unconverged is None else
+        float(unconverged), None if unconverged is None else unconverged == 0)
     render = results.get("render", {})
     r100 = render.get("html_pdf_100", {}).get("seconds")
     add("render 100 samples (HTML+PDF, one call)", "≤ 60 s", r100, None if r100 is None else r100 <= 60, " s")

@@ -42,8 +42,10 @@ def main(argv: list[str]) -> None:
     reportgen.save(results, out_dir / "results.json")  # validated against the published schema
     for sample in results["samples"]:
         shapley = sample["modality"]["shapley"]
-        print(f"row {sample['row']}: P(spam) = {sample['probabilities']['spam']:.3f}, "
-              f"text share (Shapley) = {shapley['text_share']:.2f}")
+        print(f"row {sample['row']}: P(spam) = {sample['probabilities']['spam']:.3f}, text {shapley['text']:+.2f} "
+              f"and picture {shapley['image']:+.2f} log-odds from {shapley['f_none']:+.2f}; leading source: "
+              f"{sample['modality']['leading']}")
+    print(results["aggregate"]["verdict"]["headline"])
     written = reportgen.render(results, out_dir, formats=("html", "pdf"), deterministic=True)
     print("report:", written["html"])
 

@@ -5,14 +5,15 @@ Plain data with no imports, so that any layer (analysis, results, report) can us
 
 from __future__ import annotations
 
-#: The modality estimators, in the order the report shows them (keys of a sample's ``modality``).
-ESTIMATORS = ("ig", "shapley", "attention")
+#: The modality estimators, in the order the report shows them (keys of a sample's ``modality``):
+#: Shapley first, since every claim rests on it; IG is compared with it. Fusion attention is none:
+#: it says where the fusion layer looked, not how far anything moved the score.
+ESTIMATORS = ("shapley", "ig")
 
 #: Estimator key → name shown to readers (sentences, table cells, chart legends and titles).
 ESTIMATOR_NAMES = {
-    "ig": "Integrated Gradients",
     "shapley": "Shapley (two-player)",
-    "attention": "Fusion attention",
+    "ig": "Integrated Gradients",
 }
 
 #: Class label (results.json ``label``/``prediction``) → name; ``None`` is an e-mail without a label.

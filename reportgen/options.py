@@ -204,8 +204,12 @@ class ExplainOptions(_Options):
     normalisation, which the white/black baselines go through.
     """
 
-    ig_steps: int = option(16, "Integrated Gradients integration steps (Gauss-Legendre nodes by default); raise "
-                           "it when the results warn that IG did not converge within 5 %.", minimum=2)
+    ig_steps: int = option(16, "Integrated Gradients integration steps to start with (Gauss-Legendre nodes by "
+                           "default); doubled up to --ig-max-steps until IG converges within 5 %.", minimum=2)
+    ig_max_steps: int = option(256, "Cap of the adaptive Integrated Gradients steps: they start at --ig-steps and "
+                               "double while the completeness gap exceeds 5 % (and 0.01 log-odds); an e-mail "
+                               "still above it at the cap is flagged. Set it to --ig-steps to integrate once.",
+                               minimum=2)
     ig_method: str = option("gausslegendre", "Integrated Gradients integration rule (Captum's names).",
                             choices=IG_METHODS)
     image_baseline: str = option("white", "Picture that stands for 'no picture' in Integrated Gradients and "

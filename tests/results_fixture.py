@@ -2,7 +2,8 @@
 
 ``make_results(n_samples)`` follows reportgen/results/schema/results.schema.json exactly; the numbers are
 internally consistent (IG attributions sum to f(input) - f(baseline) up to the recorded delta,
-Shapley values sum to f(full) - f(none), attention shares sum to 1, metrics match predictions).
+Shapley values sum to f(full) - f(none) for every prediction, attention shares sum to 1, metrics
+match predictions, leading sources follow reportgen.claims).
 ``hostile=True`` puts attacker-controlled content (HTML, CSS, javascript: links, Jinja syntax) in
 every string that comes from an e-mail, so escaping tests can look for it.
 """
@@ -14,7 +15,12 @@ import io
 import math
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
+
+# The real aggregation code (pure, no torch), so the fixture's aggregate matches what analyze writes.
+from reportgen.analysis.aggregate import aggregate as aggregate_block
+from reportgen.analysis.aggregate import methods_description, prediction_claims
 
 #: Attacker content an e-mail may carry. ``{port}`` lets a test point URLs at its recording server.
 HOSTILE_STRINGS = (
@@ -87,8 +93,9 @@ def _softmax_row(values: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Random, hostile: bool) -> dict[str, Any]:
-    texts = _SPAM_TEXTS if spam else _HAM_TEXTS
+def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Random, hostile: bool,
+            texts: Sequence[str] | None = None) -> dict[str, Any]:
+    texts = texts or (_SPAM_TEXTS if spam else _HAM_TEXTS)
     text = texts[index % len(texts)]
     if hostile:
         text = f"{HOSTILE_STRINGS[index % len(HOSTILE_STRINGS)]} {text} " + " ".join(HOSTILE_STRINGS)
@@ -150,20 +157,12 @@ def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Rando
     image_rollout = [[round(0.004 + abs(v) * 0.15 + rng.uniform(0, 0.002), 6) for v in r] for r in image_scores]
     fusion_text = round(rng.uniform(0.35, 0.8), 6)
 
-    # Modality: three estimators.
-    ig_share = abs(text_sum) / (abs(text_sum) + abs(image_sum))
+    # Modality: Shapley (the basis of every claim) and the IG split, by the rules of reportgen.claims.
     f_none = f_baseline
     phi_text = round(text_sum * rng.uniform(0.85, 1.1), 6)
     phi_image = round(f_input - f_none - phi_text, 6)
     f_text_only = round(f_none + phi_text + rng.uniform(-0.05, 0.05), 6)
     f_image_only = round(f_input + f_none - f_text_only, 6)
-    shap_share = abs(phi_text) / (abs(phi_text) + abs(phi_image))
-    dominant = {
-        "ig": "text" if ig_share > 0.5 else "image",
-        "shapley": "text" if shap_share > 0.5 else "image",
-        "attention": "text" if fusion_text > 0.5 else "image",
-    }
-    agree = len(set(dominant.values())) == 1
     logit_spam = round(f_input / 2, 6)
     logit_ham = round(-f_input / 2, 6)
     p_spam = 1.0 / (1.0 + math.exp(-f_input))
@@ -206,14 +205,27 @@ def _sample(index: int, row: int, spam: bool, prediction: int, rng: random.Rando
             "image": {"cls_to_patches": cls_to_patches, "rollout": image_rollout},
             "fusion": {"text": fusion_text, "image": round(1 - fusion_text, 6)},
         },
-        "modality": {
-            "ig": {"text": round(text_sum, 6), "image": round(image_sum, 6), "text_share": round(ig_share, 6)},
-            "shapley": {"text": phi_text, "image": phi_image, "f_full": f_input, "f_none": f_none,
-                        "f_text_only": f_text_only, "f_image_only": f_image_only, "text_share": round(shap_share, 6)},
-            "attention": {"text": fusion_text, "image": round(1 - fusion_text, 6), "text_share": fusion_text},
-            "agreement": {"dominant": dominant, "agree": agree},
-        },
+        "modality": _modality(
+            {"text": round(text_sum, 6), "image": round(image_sum, 6)},
+            {"text": phi_text, "image": phi_image, "f_full": f_input, "f_none": f_none, "f_text_only": f_text_only,
+             "f_image_only": f_image_only}, prediction, flagged=abs(delta) > 0.05 * abs(f_input - f_baseline)),
     }
+
+
+def _modality(ig: dict[str, float], shapley: dict[str, float], prediction: int, flagged: bool) -> dict[str, Any]:
+    """The sample's ``modality`` block as reportgen.explain.modality writes it (without torch)."""
+    from reportgen.claims import decision_text_share, leading_from_share
+
+    def claims(split: dict[str, float]) -> dict[str, Any]:
+        share = decision_text_share(split["text"], split["image"], shapley["f_full"], shapley["f_none"], prediction)
+        return {"text_share": share, "leading": leading_from_share(share)}
+
+    shap = {**shapley, **claims(shapley)}
+    ig_split = {**ig, **claims(ig)}
+    return {"shapley": shap, "ig": ig_split, "leading": shap["leading"],
+            "decided_by_default": shap["text_share"] is None,
+            "agreement": {"rule": "same leading source", "compared": not flagged,
+                          "agree": None if flagged else ig_split["leading"] == shap["leading"]}}
 
 
 def _metrics(predictions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -249,7 +261,7 @@ def _metrics(predictions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: int = 40,
-                 evil_host: str = "evil.invalid") -> dict[str, Any]:
+                 evil_host: str = "evil.invalid", texts: Sequence[str] | None = None) -> dict[str, Any]:
     """Build a schema-valid results dict.
 
     Args:
@@ -258,6 +270,8 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
             reasons, top words and dataset paths.
         n_predictions: rows with predictions (raised to 2 * n_samples when smaller).
         evil_host: host the hostile URLs point at (e.g. ``127.0.0.1:PORT`` of a recording server).
+        texts: e-mail texts of the explained samples, in order (cycled); default: the built-in
+            multilingual spam and ham texts.
 
     Returns:
         A plain-JSON dict that passes ``reportgen.results.io.validate_results``.
@@ -272,17 +286,21 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
             p_spam = 1 - p_spam
         p_spam = min(max(p_spam, 1e-4), 1 - 1e-4)
         log_odds = math.log(p_spam / (1 - p_spam))
+        f_none = round(rng.uniform(-2.5, 0.5), 6)
+        text_part = round((log_odds - f_none) * rng.uniform(-0.2, 1.2), 6)
         predictions.append({
             "row": row, "label": label, "prediction": int(p_spam >= 0.5),
             "prob_ham": round(1 - p_spam, 6), "prob_spam": round(p_spam, 6),
             "logit_ham": round(-log_odds / 2, 6), "logit_spam": round(log_odds / 2, 6),
+            "language": ("en", "es", "ru", "de", "zh", "fr")[row % 6],
+            "shapley": {"text": text_part, "image": 0.0, "f_none": f_none, "f_full": 0.0},
         })
     samples = []
     for index in range(n_samples):
         spam = index % 2 == 0
         row = 2 * index if spam else 2 * index + 1
         prediction = (1 if spam else 0) if index != 3 else 1  # index 3: a ham predicted spam (FP)
-        sample = _sample(index, row, spam, prediction, rng, hostile)
+        sample = _sample(index, row, spam, prediction, rng, hostile, texts)
         # Keep the prediction row consistent with the explained sample.
         predictions[row].update({
             "label": sample["label"], "prediction": sample["prediction"],
@@ -298,22 +316,30 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
             predictions[row].update({"prob_ham": p["ham"], "prob_spam": p["spam"],
                                      "logit_ham": lg["ham"], "logit_spam": lg["spam"]})
         samples.append(sample)
+        split = sample["modality"]["shapley"]
+        predictions[row]["shapley"] = {"text": split["text"], "image": split["image"], "f_none": split["f_none"],
+                                       "f_full": 0.0}
+        sample["language"] = predictions[row]["language"]
+    for prediction in predictions:
+        # f_full is the logits' difference exactly, and the image part the remainder (efficiency).
+        split = prediction["shapley"]
+        split["f_full"] = prediction["logit_spam"] - prediction["logit_ham"]
+        split["image"] = split["f_full"] - split["f_none"] - split["text"]
+        prediction.update(prediction_claims(prediction))
 
     skipped = [{"row": 41, "pic": "00041.png", "reason": "picture file not found"}]
     if hostile:
         skipped.append({"row": 42, "pic": HOSTILE_STRINGS[1], "reason": f"unreadable picture {HOSTILE_STRINGS[2]}"})
     # The real aggregation code (pure, no torch), so the fixture's aggregate matches what analyze writes.
-    from reportgen.analysis.aggregate import aggregate_samples
-
-    aggregate = aggregate_samples(samples, top_k=10, min_count=1, skipped=skipped)
+    aggregate = aggregate_block(predictions, samples, top_k=10, min_count=1, skipped=skipped)
     if hostile:
         for cls in ("spam", "ham"):
-            aggregate["top_words"][cls].insert(0, {"word": HOSTILE_STRINGS[0], "count": 3,
-                                                   "mean_score": 0.9 if cls == "spam" else -0.9})
+            aggregate["top_words"][cls].insert(0, {"word": HOSTILE_STRINGS[0], "kind": "word", "count": 3,
+                                                   "n_seen": 3, "mean_score": 0.9 if cls == "spam" else -0.9})
 
     csv = "data/EDP.csv" if not hostile else f"data/{HOSTILE_STRINGS[3]}.csv"
     results = {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "generator": {
             "name": "reportgen", "version": "0.1.0",
             "command": f"reportgen run --checkpoint ckpt/checkpoint-939 --data {csv} --images data/pics --samples 3:3 --out out",
@@ -346,8 +372,7 @@ def make_results(n_samples: int = 6, *, hostile: bool = False, n_predictions: in
                                      "method": "gausslegendre", "text_baseline": "[CLS] [PAD]... [SEP]",
                                      "image_baseline": "white", "relative_delta_limit": 0.05},
             "attention": {"layer": -1, "head": "mean", "implementation": "eager attention for the explanation pass"},
-            "modality": {"estimators": ["ig", "shapley", "attention"], "thresholds": {"text_dominant": 0.6, "image_dominant": 0.4}},
-            "top_words": {"top_k": 10, "min_count": 2},
+            **{k: v for k, v in methods_description(top_k=10, min_count=2).items()},
             "sample_selection": {"mode": "samples", "spec": "3:3", "seed": 0},
         },
         "predictions": predictions,

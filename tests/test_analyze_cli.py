@@ -27,6 +27,7 @@ from PIL import Image
 import reportgen.analysis.pipeline as analyze
 from reportgen.mmtd.checkpoint import save_checkpoint
 from reportgen.cli import main
+from reportgen.explain.modality import modality_contributions
 from reportgen.mmtd.model import spam_log_odds
 from reportgen.results.io import load_results
 from tests.edp import write_edp
@@ -60,12 +61,9 @@ def stand_in_explain_sample(model, encoded, special_ids, options, names=None, *,
             "image": {"cls_to_patches": image_scores, "rollout": image_scores},
             "fusion": {"text": 0.6, "image": 0.4},
         },
-        "modality": {
-            "ig": {"text": text_sum, "image": image_sum, "text_share": 0.7},
-            "shapley": {"text": text_sum, "image": image_sum, "text_share": 0.7, "f_full": f_input, "f_none": 0.0},
-            "attention": {"text": 0.6, "image": 0.4, "text_share": 0.6},
-            "agreement": {"agree": True},
-        },
+        "modality": modality_contributions(
+            {"text_total": text_sum, "image_total": image_sum, "f_input": f_input, "f_baseline": 0.0, "delta": 0.0},
+            {"text": text_sum, "image": image_sum, "f_full": f_input, "f_none": 0.0}),
     }
 
 
@@ -126,12 +124,18 @@ def test_analyze_writes_valid_results_with_every_prediction_and_the_default_samp
         assert sample["picture"].startswith("data:image/png;base64,")
         assert sum(w["score"] for w in sample["words"]) == pytest.approx(sum(sample["token_scores"][1:-1]))
     assert results["methods"]["explained_quantity"].startswith("the spam log-odds")
-    assert results["aggregate"]["modality"]["verdict"]["label"] == "text-dominant"  # the stand-in puts 70 % on text
+    verdict = results["aggregate"]["verdict"]
+    # The verdict comes from every prediction's Shapley split (the real tiny model), not from the stand-in.
+    assert verdict["n"] + verdict["n_decided_by_default"] == 10
+    for prediction in results["predictions"]:
+        split = prediction["shapley"]
+        assert split["f_full"] == prediction["logit_spam"] - prediction["logit_ham"]
+        assert split["text"] + split["image"] == pytest.approx(split["f_full"] - split["f_none"], rel=1e-9)
     assert results["generator"]["command"].startswith("reportgen analyze --checkpoint")
     assert "--no-progress" in results["generator"]["command"]
     assert (out / "results.json").stat().st_mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044
     assert "timings" in results["generator"] and results["generator"]["created"]
-    assert "verdict: text-dominant" in result.output
+    assert "leading source: " in result.output.splitlines()[-1]
 
 
 def test_selection_options_combine_and_rows_alone_explain_those_rows(world, stand_in, tmp_path):
@@ -321,7 +325,9 @@ def test_no_samples_still_gives_a_valid_report_with_predictions(world, stand_in,
     assert result.exit_code == 0, result.output
     results = load_results(out / "results.json")
     assert results["samples"] == [] and len(results["predictions"]) == 10
-    assert results["aggregate"]["modality"]["verdict"]["label"] == "undetermined"
+    # No explained e-mail, but the verdict still rests on every prediction.
+    assert results["aggregate"]["verdict"]["n"] + results["aggregate"]["verdict"]["n_decided_by_default"] == 10
+    assert results["aggregate"]["top_words"] == {"spam": [], "ham": []}
 
 
 def test_bad_source_date_epoch_is_one_line(world, stand_in, tmp_path, monkeypatch):

@@ -109,7 +109,7 @@ def test_attributions_add_up_to_the_change_in_spam_log_odds(model, sample):
 
 def test_riemann_sums_converge_more_slowly_than_gauss_legendre(model, sample):
     def gap(method: str, steps: int) -> float:
-        options = ExplainOptions(ig_steps=steps, ig_method=method)
+        options = ExplainOptions(ig_steps=steps, ig_max_steps=steps, ig_method=method)  # one fixed count
         return integrated_gradients(model, sample, SPECIAL_IDS, options)["relative_delta"]
 
     riemann_16, riemann_64 = gap("riemann_trapezoid", 16), gap("riemann_trapezoid", 64)
@@ -129,7 +129,8 @@ def test_scores_cover_real_tokens_and_the_patch_grid(model, sample):
 
 def test_path_records_the_integrand_at_the_quadrature_points(model, sample):
     result = integrated_gradients(model, sample, SPECIAL_IDS,
-                                  ExplainOptions(ig_steps=6, ig_method="riemann_trapezoid", internal_batch_size=4))
+                                  ExplainOptions(ig_steps=6, ig_max_steps=6, ig_method="riemann_trapezoid",
+                                                 internal_batch_size=4))
     path = result["path"]
     assert len(path["alphas"]) == len(path["f"]) == 6
     assert path["alphas"][0] == 0.0 and path["alphas"][-1] == pytest.approx(1.0)

@@ -68,6 +68,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"out": out, "output": result.output, "results": results, "frame": frame, "elapsed": elapsed}
 
 
+def test_demo_announces_each_file_in_the_order_it_was_written(demo_run: dict) -> None:
+    lines = demo_run["output"].splitlines()
+    wrote = [line for line in lines if line.startswith("wrote ")]
+    assert wrote[0].startswith(f"wrote {demo_run['out'] / 'demo-data' / 'EDP.csv'}")
+    assert sorted(line.split()[1].rsplit("/", 1)[-1] for line in wrote[1:]) == ["report.html", "report.pdf",
+                                                                                  "results.json"]
+    assert lines.index(wrote[0]) < min(i for i, line in enumerate(lines) if line.startswith("analysing"))
+
+
 def _shares(demo_run: dict, signal: str) -> list[float]:
     """Shapley text shares of the samples chosen by planted truth whose planted signal is ``signal``.
 

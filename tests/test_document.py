@@ -47,11 +47,12 @@ def test_sections_in_reading_order_summary_first(document: Report) -> None:
 
 def test_summary_states_model_data_accuracy_modality_words_and_warnings(results: dict, document: Report) -> None:
     text = " ".join(b.text for b in document.section("summary").blocks if isinstance(b, Paragraph))
-    assert results["model"]["path"] in text
+    assert "checkpoint-939" in text and results["model"]["sha256"][:12] in text
     assert f"{results['dataset']['n_selected']} e-mails" in text
     assert f"{round(100 * results['metrics']['accuracy'])}\u00a0%" in text
-    assert "decisions lean" in text and "three methods agree" in text
-    assert "toward spam:" in text and "toward ham:" in text
+    assert results["aggregate"]["verdict"]["headline"] in text  # the verdict with its interval, in words
+    assert "Integrated Gradients" in text and "names the same leading source" in text
+    assert "toward spam:" in text
     for warning in results["aggregate"]["warnings"]:
         assert warning in text
 
@@ -59,7 +60,8 @@ def test_summary_states_model_data_accuracy_modality_words_and_warnings(results:
 def test_every_figure_has_a_one_sentence_caption_and_alt_text(document: Report) -> None:
     figures = document.figures()
     names = {f.name for f in figures}
-    for expected in ("confusion_matrix", "roc", "modality_panels", "estimator_agreement", "top_words_spam",
+    for expected in ("confusion_matrix", "roc", "verdict_groups", "modality_panels", "estimator_agreement",
+                     "top_words_spam",
                      "sample-1_image_ig", "sample-1_image_rollout", "sample-1_modality", "sample-1_attention",
                      "sample-1_text_rollout", "sample-1_ig_convergence"):
         assert expected in names
@@ -85,7 +87,11 @@ def test_words_are_coloured_by_sign(document: Report) -> None:
     red, blue = int(strongest.background[1:3], 16), int(strongest.background[5:7], 16)
     assert strongest.direction == ("spam" if strongest.score > 0 else "ham")
     assert (red > blue) == (strongest.score > 0)
-    assert [stop.label for stop in text.legend][0] == "strongly toward ham"
+    limit = float(make_results(2, n_predictions=20)["aggregate"]["colour_scale"]["limit"])
+    # The legend gives numbers in log-odds: the scale's ends and the uncoloured band.
+    labels = [stop.label for stop in text.legend]
+    assert labels[0] == f"≤ −{limit:.2f} ham" and labels[-1] == f"≥ +{limit:.2f} spam"
+    assert "not coloured" in labels[2] and "log-odds" in text.legend_title
 
 
 def test_sample_index_links_to_every_sample(document: Report) -> None:
@@ -124,7 +130,7 @@ def test_no_explained_samples_says_so_without_empty_charts() -> None:
     text = " ".join(b.text for s in document.sections for b in s.blocks if isinstance(b, Paragraph))
     assert "No e-mail was explained in detail" in text
     assert "n/a" not in text and "0 e-mails explained" not in text
-    assert {f.name for f in document.figures()} == {"confusion_matrix", "roc"}
+    assert {f.name for f in document.figures()} == {"confusion_matrix", "roc", "verdict_groups"}
     assert all(t.rows for t in document.tables()), "no empty tables"
 
 
@@ -182,3 +188,140 @@ def test_workers_never_rerun_an_unguarded_script_that_loaded_torch(tmp_path) -> 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["True", "True"]
     assert runs.read_text() == "ran\n", "the script ran once: workers did not re-import it"
+
+
+# -- claims a reader can trust ---------------------------------------------------------------------
+
+
+def _paragraphs(blocks) -> str:
+    return " ".join(b.text for b in blocks if isinstance(b, Paragraph))
+
+
+def test_the_first_page_states_the_verdict_with_its_interval(results: dict, document: Report) -> None:
+    from reportgen.report.render import render_html
+
+    verdict = results["aggregate"]["verdict"]
+    assert document.headline == verdict["headline"]
+    assert "95\u00a0% interval" in verdict["headline"] or verdict["headline"].startswith("No clear lead")
+    html = render_html(document)
+    cover_end = html.index('id="summary"')
+    assert html.index('class="headline"') < cover_end  # on the cover, before any section
+
+
+def test_no_absolute_local_path_before_the_reproducibility_appendix() -> None:
+    results = make_results(2, n_predictions=8)
+    results["model"]["path"] = "/home/alice/models/fold1/checkpoint-939"
+    results["dataset"]["csv"] = "/home/alice/data/EDP.csv"
+    document = build_document(results)
+    for section in document.sections[:-1]:
+        shown = _paragraphs(section.blocks) + " ".join(str(v) for b in section.blocks if hasattr(b, "items")
+                                                      for _, v in b.items)
+        assert "/home/alice" not in shown, section.id
+    assert "/home/alice" not in document.subtitle and "checkpoint-939" in document.subtitle
+    reproducibility = document.section("reproducibility")
+    assert any("/home/alice/models" in str(v) for b in reproducibility.blocks if hasattr(b, "items")
+               for _, v in b.items)
+
+
+def _row(results: dict, index: int, *, text: float, image: float, f_none: float, words_scale: float | None = None):
+    """Give sample ``index`` a Shapley split (and optionally tiny word/patch scores)."""
+    from reportgen.claims import decision_text_share, leading_from_share
+
+    sample = results["samples"][index]
+    f_full = f_none + text + image
+    prediction = int(f_full > 0)
+    sample["prediction"] = prediction
+    shapley = sample["modality"]["shapley"]
+    shapley.update(text=text, image=image, f_none=f_none, f_full=f_full)
+    for key in ("shapley", "ig"):
+        split = sample["modality"][key]
+        split.update(text=text, image=image)
+        share = decision_text_share(text, image, f_full, f_none, prediction)
+        split.update(text_share=share, leading=leading_from_share(share))
+    sample["modality"]["leading"] = shapley["leading"]
+    sample["modality"]["decided_by_default"] = shapley["text_share"] is None
+    if words_scale is not None:
+        for k, word in enumerate(sample["words"]):
+            word["score"] = words_scale * (1 if k % 2 else -1)
+        sample["image_scores"] = [[words_scale / 2] * len(r) for r in sample["image_scores"]]
+    return sample
+
+
+def test_a_push_against_the_decision_never_makes_the_picture_the_leading_source() -> None:
+    results = make_results(2, n_predictions=8)
+    # Row-12-like: a ham decision; the picture pushes +0.031 toward spam, the text -0.4 toward ham.
+    _row(results, 1, text=-0.4, image=0.031, f_none=-3.0)
+    sample = build_document(results).samples[1]
+    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("_modality"))
+    shapley_row = table.rows[0]
+    assert shapley_row[0].startswith("Shapley") and shapley_row[-1] == "text"
+    text = _paragraphs(sample.blocks)
+    assert "The text carried the ham decision" in text
+    assert "picture pushed against the decision" in text
+
+
+def test_a_negligible_push_reads_decided_by_default_and_colours_nothing() -> None:
+    results = make_results(2, n_predictions=8)
+    # Row-25-like: the empty e-mail scores -3.0 (ham); nothing in the e-mail moved it.
+    _row(results, 1, text=0.001, image=0.001, f_none=-3.0, words_scale=0.002)
+    sample = build_document(results).samples[1]
+    text = _paragraphs(sample.blocks)
+    assert "An empty e-mail with a blank page already scores −3.00 (ham)" in text
+    assert "text moved the score by +0.001 and its picture by +0.001, to −3.00 (ham)" in text
+    assert "Decided by default: the e-mail's content moved the score 0.002 away from ham" in text
+    highlighted = next(b for b in sample.blocks if isinstance(b, HighlightedText))
+    assert "moved the score by 0.002 — negligible" in highlighted.caption
+    assert all(span.background == "#ffffff" and span.direction == "neutral" for span in highlighted.spans)
+    overlay = next(f for f in sample.blocks if isinstance(f, Figure) and f.name.endswith("_image_ig"))
+    assert "negligible" in overlay.caption
+
+
+def test_the_baseline_sentence_and_the_table_give_the_same_numbers() -> None:
+    results = make_results(2, n_predictions=8)
+    _row(results, 0, text=0.4, image=5.6, f_none=-3.0)
+    sample = build_document(results).samples[0]
+    text = _paragraphs(sample.blocks)
+    assert ("An empty e-mail with a blank page already scores −3.00 (ham). This e-mail's text moved the score by "
+            "+0.40 and its picture by +5.60, to +3.00 (spam).") in text
+    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("_modality"))
+    assert table.rows[0][1:5] == pytest.approx([-3.0, 0.4, 5.6, 3.0])
+    assert "The picture carried the spam decision" in text
+
+
+def test_one_colour_scale_for_every_e_mail() -> None:
+    results = make_results(2, n_predictions=8)
+    for sample in results["samples"]:
+        sample["words"][0]["score"] = 0.05
+    document = build_document(results)
+    first = [next(b for b in s.blocks if isinstance(b, HighlightedText)).spans[0] for s in document.samples]
+    # The same score gets the same colour in every e-mail (a per-e-mail scale would differ).
+    assert first[0].background == first[1].background != "#ffffff"
+
+
+def test_fusion_attention_is_captioned_where_it_looked_not_why(document: Report) -> None:
+    text = _paragraphs(document.samples[0].blocks)
+    assert "where the fusion layer looked, not why" in text
+    for table in document.tables():
+        assert not any("attention" in str(c).lower() for c in table.columns), table.name
+
+
+def test_methods_appendix_states_every_rule_of_claims(document: Report) -> None:
+    from reportgen.claims import DEFINITIONS
+
+    text = _paragraphs(document.section("methods").blocks)
+    for definition in DEFINITIONS:
+        assert definition.rule in text, definition.name
+
+
+def test_top_word_tables_mark_punctuation_and_numbers() -> None:
+    results = make_results(4, n_predictions=12)
+    results["aggregate"]["top_words"]["spam"] = [
+        {"word": "free", "kind": "word", "count": 3, "n_seen": 4, "mean_score": 0.5},
+        {"word": "!", "kind": "punctuation", "count": 4, "n_seen": 4, "mean_score": 0.7},
+        {"word": "000", "kind": "number", "count": 2, "n_seen": 3, "mean_score": 0.2}]
+    document = build_document(results)
+    table = next(t for t in document.tables() if t.name == "top_words_spam")
+    assert [r[:2] for r in table.rows] == [["free", "word"], ["!", "punctuation"], ["000", "number"]]
+    assert table.columns[2:4] == ["Among strongest in", "Seen in"]
+    summary = _paragraphs(document.section("summary").blocks)
+    assert "“free”" in summary and "“!”" not in summary and "“000”" not in summary

@@ -86,69 +86,93 @@ def test_roc_figure_is_none_without_auc_labels_or_curve(results: dict) -> None:
 def test_modality_panels_draw_the_four_panels(results: dict) -> None:
     fig = F.modality_panels_figure(results["samples"])
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == ["A  Absolute contribution", "B  Relative share (100 %)", "C  Text share by true class",
-                      "D  Text vs image contribution"]
+    assert titles == ["A  Contribution (+ spam, − ham)", "B  Share of the push toward the decision",
+                      "C  Text share by true class", "D  Text vs image contribution"]
     legend = fig.legends[0]
     assert legend.get_title().get_text() == (f"Modality contributions by {ESTIMATOR_NAMES['shapley']}, "
                                              f"{len(results['samples'])} samples")
     assert [t.get_text() for t in legend.get_texts()] == ["text", "image"]
     ax_abs, ax_rel, ax_cls, ax_sc = fig.axes
-    # A: two bars (text, image) per sample, heights = |φ|.
+    # A: two bars (text, image) per sample, signed: a push toward ham points down.
     n = len(results["samples"])
     assert len(ax_abs.patches) == 2 * n
-    phi = results["samples"][0]["modality"]["shapley"]
-    assert ax_abs.patches[0].get_height() == pytest.approx(abs(phi["text"]))
-    # B: each sample's stacked shares add up to 100 %.
+    phi = results["samples"][1]["modality"]["shapley"]  # a ham sample: negative contributions
+    assert ax_abs.patches[1].get_height() == pytest.approx(phi["text"])
+    # B: each decided sample's stacked shares add up to 100 %; one decided by default is empty.
     heights = [p.get_height() for p in ax_rel.patches]
-    assert [a + b for a, b in zip(heights[:n], heights[n:])] == pytest.approx([100.0] * n)
+    shares = [s["modality"]["shapley"]["text_share"] for s in results["samples"]]
+    totals = [a + b for a, b in zip(heights[:n], heights[n:])]
+    assert totals == pytest.approx([0.0 if share is None else 100.0 for share in shares])
     assert [t.get_text() for t in ax_cls.get_xticklabels()] == ["ham\n(n = 2)", "spam\n(n = 2)"]
     legend = [t.get_text() for t in ax_sc.get_legend().get_texts()]
     assert legend == ["ham, correct", "ham, misclassified", "spam, correct"]  # fourth sample: a false positive
 
 
-@pytest.mark.parametrize("estimator", ["ig", "attention"])
-def test_modality_panels_other_estimators(results: dict, estimator: str) -> None:
-    fig = F.modality_panels_figure(results["samples"], estimator=estimator)
-    assert ESTIMATOR_NAMES[estimator] in fig.legends[0].get_title().get_text()
-    assert F.ESTIMATOR_UNITS[estimator] in fig.axes[0].get_ylabel()
+def test_modality_panels_mark_e_mails_decided_by_default(results: dict) -> None:
+    samples = copy.deepcopy(results["samples"][:2])
+    samples[1]["modality"]["shapley"]["text_share"] = None
+    fig = F.modality_panels_figure(samples)
+    assert "by default" in [t.get_text() for t in fig.axes[1].texts]
 
 
-def test_modality_panels_rejects_unknown_estimator(results: dict) -> None:
-    with pytest.raises(ValueError, match="estimator must be one of ig, shapley, attention"):
-        F.modality_panels_figure(results["samples"], estimator="lime")
+def test_modality_panels_ig_estimator(results: dict) -> None:
+    fig = F.modality_panels_figure(results["samples"], estimator="ig")
+    assert ESTIMATOR_NAMES["ig"] in fig.legends[0].get_title().get_text()
+    assert F.ESTIMATOR_UNITS["ig"] in fig.axes[0].get_ylabel()
+
+
+def test_modality_panels_reject_attention_and_unknown_estimators(results: dict) -> None:
+    # Fusion attention says where the model looked, not how far anything moved the score.
+    for estimator in ("attention", "lime"):
+        with pytest.raises(ValueError, match="estimator must be one of shapley, ig"):
+            F.modality_panels_figure(results["samples"], estimator=estimator)
 
 
 def test_modality_panels_with_no_samples_says_so() -> None:
     assert "no samples" in _texts(F.modality_panels_figure([]))
 
 
-def test_estimator_agreement_one_row_per_sample_three_estimators(results: dict) -> None:
+def test_estimator_agreement_one_row_per_sample_shapley_and_ig(results: dict) -> None:
     fig = F.estimator_agreement_figure(results["samples"])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"row {s['row']}" for s in results["samples"]]
-    assert len(ax.collections) == 3  # one scatter per estimator
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    # The report's one spelling of each estimator (reportgen.names), as in its tables and sentences.
-    assert legend == ["Integrated Gradients", "Shapley (two-player)", "Fusion attention"]
+    # The report's one spelling of each estimator (reportgen.names); the fixture's second sample did not
+    # converge, so its IG marker is hollow and named so.
+    assert legend == ["Shapley (two-player)", "Integrated Gradients", "Integrated Gradients (not converged)"]
     first_row_y = len(results["samples"]) - 1  # first sample drawn on top
-    shap = ax.collections[1].get_offsets()
+    shap = ax.collections[0].get_offsets()
     expected = results["samples"][0]["modality"]["shapley"]["text_share"] * 100
     assert shap[0][1] == first_row_y and shap[0][0] == pytest.approx(expected, abs=1e-4)
 
 
+def test_verdict_groups_show_each_interval_and_say_when_a_group_is_empty() -> None:
+    rows = [("All", {"text_share": 0.7, "ci95": [0.6, 0.8], "n": 40}),
+            ("True ham", {"text_share": None, "ci95": None, "n": 0})]
+    fig = F.verdict_groups_figure(rows)
+    ax = fig.axes[0]
+    top_down = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
+    assert [t.get_text() for t in top_down] == ["All (n = 40)", "True ham (n = 0)"]
+    (interval,) = [line for line in ax.get_lines() if len(line.get_xdata()) == 2]
+    assert list(interval.get_xdata()) == pytest.approx([60.0, 80.0])
+    assert "no e-mail counted" in _texts(fig)
+
+
 def test_top_words_bars_are_warm_for_spam_cool_for_ham_with_counts() -> None:
-    words = [{"word": "free", "count": 12, "mean_score": 0.8}, {"word": "meeting", "count": 5, "mean_score": -0.4}]
+    words = [{"word": "free", "count": 12, "n_seen": 20, "mean_score": 0.8},
+             {"word": "meeting", "count": 5, "mean_score": -0.4}, {"word": "!", "kind": "punctuation", "count": 4,
+                                                                  "n_seen": 9, "mean_score": 0.3}]
     fig = F.top_words_figure(words, "spam")
     ax = fig.axes[0]
-    assert ax.get_title(loc="left") == "Words pushing toward spam (top 2)"
+    assert ax.get_title(loc="left") == "Words pushing toward spam (top 3)"
     top_down = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
-    assert [t.get_text() for t in top_down] == ["free", "meeting"]  # in list order, first on top
+    assert [t.get_text() for t in top_down] == ["free", "meeting", "! [punct.]"]  # in list order, marked
     red, green, blue, _ = ax.patches[0].get_facecolor()
     assert red > blue  # toward spam: warm
     red, green, blue, _ = ax.patches[1].get_facecolor()
     assert blue > red  # toward ham: cool
     texts = _texts(fig)
-    assert "n = 12" in texts and "n = 5" in texts
+    assert "n = 12 / 20" in texts and "n = 5 / 5" in texts  # among the strongest in / seen in
 
 
 def test_top_words_empty_list_is_explained() -> None:
@@ -271,15 +295,29 @@ def test_ig_convergence_without_path_is_none(sample: dict) -> None:
     assert F.ig_convergence_figure(ig) is None
 
 
-def test_modality_split_one_panel_per_estimator_with_units(sample: dict) -> None:
+def test_modality_split_one_panel_per_estimator_on_one_scale(sample: dict) -> None:
     fig = F.modality_split_figure(sample["modality"])
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 2  # Shapley and IG; fusion attention is not a contribution
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert [t.split("\n")[0] for t in titles] == [ESTIMATOR_NAMES[e] for e in ("ig", "shapley", "attention")]
+    assert [t.split("\n")[0] for t in titles] == [ESTIMATOR_NAMES[e] for e in ("shapley", "ig")]
     share = sample["modality"]["shapley"]["text_share"]
-    assert titles[1].endswith(f"text share {100 * share:.0f} %")
-    assert fig.axes[2].get_ylabel() == "fusion attention share"
-    assert fig.axes[1].patches[0].get_height() == pytest.approx(sample["modality"]["shapley"]["text"])
+    assert titles[0].endswith(f"text share of the push {100 * share:.0f} %")
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()  # same units, same scale
+    assert fig.axes[0].patches[0].get_height() == pytest.approx(sample["modality"]["shapley"]["text"])
+
+
+def test_image_overlay_uses_the_reports_scale_and_leaves_noise_uncoloured(sample: dict) -> None:
+    grid = np.full((4, 4), 0.004)
+    grid[0, 0] = 0.2
+    fig = F.image_overlay_figure(sample["picture"], grid.tolist(), limit=0.5, noise_floor=0.01,
+                                 interpolation="nearest")
+    (norm,) = _colorbar_norms(fig)
+    assert norm.vmax == pytest.approx(0.5)  # the report's scale, not this picture's own maximum
+    overlay = fig.axes[1].images[1].get_array()
+    alpha = overlay[..., 3]
+    height, width = alpha.shape
+    assert alpha[: height // 8, : width // 8].min() > 0  # the 0.2 patch is coloured
+    assert alpha[height // 2 :, width // 2 :].max() == 0  # 0.004 < 0.01: not coloured at all
 
 
 def test_figures_leave_global_rcparams_alone(results: dict) -> None:

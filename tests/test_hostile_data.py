@@ -113,6 +113,6 @@ def test_render_refuses_a_bomb_picture_in_results_json(tmp_path, size):
     results["samples"][0]["picture"] = "data:image/png;base64," + base64.b64encode(bomb).decode("ascii")
     save_results(results, tmp_path / "results.json")
     out = tmp_path / "report"
-    result = _run(["render", str(tmp_path / "results.json"), "--out", str(out), "--format", "html"])
+    result = _run(["render", str(tmp_path / "results.json"), "--out", str(out), "--format", "html", "--no-progress"])
     _one_line_error(result, "sample picture is too large to decode safely")
     assert not out.exists() or list(out.iterdir()) == []

@@ -1,4 +1,4 @@
-"""The three modality estimators: Shapley efficiency, one-modality models, agreement rule."""
+"""The two modality estimators (Shapley, IG): Shapley efficiency, one-modality models, leading source, agreement."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 
 from benchmarks.fusion_ig import fusion_integrated_gradients
 from reportgen.explain.baselines import baseline_inputs, prepare_inputs
-from reportgen.explain.modality import agreement, ig_modality_split, shapley_modality
+from reportgen.explain.modality import modality_contributions, shapley_modality
 from reportgen.explain.registry import explain_sample
 from reportgen.options import ExplainOptions
 from reportgen.mmtd.model import MMTD, spam_log_odds
@@ -90,31 +90,62 @@ def test_a_modality_the_model_ignores_gets_nothing_from_any_estimator(sample, ke
     assert gap > 0.05, "the kept modality must move the output for the test to mean anything"
     for name in ("ig", "shapley"):
         assert abs(modality[name][other]) < 1e-6 * max(1.0, gap), name
-        assert modality[name]["text_share"] == pytest.approx(1.0 if keep == "text" else 0.0, abs=1e-5)
-    assert modality["attention"][other] < 1e-6
-    assert modality["agreement"]["dominant"] == {"ig": keep, "shapley": keep, "attention": keep}
-    assert modality["agreement"]["agree"] is True
+    assert "attention" not in modality  # where the fusion layer looked is no contribution estimate
+    assert explanation["attention"]["fusion"][other] < 1e-6
     ig_scores = explanation["token_scores"] if other == "text" else sum(explanation["image_scores"], [])
     assert max(abs(v) for v in ig_scores) < 1e-6
+    # The ignored modality is never the leading source: either the kept one leads, or nothing moved
+    # the score toward the decision enough (decided by default).
+    if modality["decided_by_default"]:
+        assert modality["leading"] == "none" and modality["shapley"]["text_share"] is None
+    else:
+        assert modality["leading"] == keep
+        for name in ("ig", "shapley"):
+            assert modality[name]["text_share"] == pytest.approx(1.0 if keep == "text" else 0.0, abs=1e-5)
+            assert modality[name]["leading"] == keep
+        assert modality["agreement"]["compared"] is True and modality["agreement"]["agree"] is True
 
     fusion = fusion_integrated_gradients(model, sample, SPECIAL_IDS, ExplainOptions(ig_steps=16))
     assert abs(fusion[other]) < 1e-6 and fusion["text_share"] == pytest.approx(float(keep == "text"), abs=1e-5)
 
 
-def test_ig_split_reads_input_and_fusion_level_results():
-    assert ig_modality_split({"text_total": -3.0, "image_total": 1.0}) == {"text": -3.0, "image": 1.0,
-                                                                          "text_share": 0.75}
-    assert ig_modality_split({"text": 0.0, "image": 0.0})["text_share"] is None
+def _ig(text: float, image: float, f_input: float, f_baseline: float, delta: float = 0.0) -> dict:
+    return {"text_total": text, "image_total": image, "f_input": f_input, "f_baseline": f_baseline, "delta": delta}
 
 
-def test_agreement_names_the_dominant_modality_by_text_share():
-    result = agreement({"ig": {"text_share": 0.8}, "shapley": {"text_share": 0.6}, "attention": {"text_share": 0.3}})
-    assert result["dominant"] == {"ig": "text", "shapley": "text", "attention": "image"}
-    assert result["agree"] is False
-    assert result["majority"] == "text" and result["agreeing"] == ["ig", "shapley"]
-    assert "> 0.5" in result["rule"]
-    tied = agreement({"ig": {"text_share": 0.5}, "shapley": {"text_share": 0.5}, "attention": {"text_share": 0.5}})
-    assert tied["agree"] is False and tied["majority"] is None
+def test_a_modality_pushing_against_the_decision_is_never_the_leading_source():
+    # Row-12-like ham e-mail: the picture pushes +0.4 toward spam, the text -0.9 toward ham; the
+    # magnitude share would credit the picture with 31 %, the sign-aware rule credits it with nothing.
+    shapley = {"text": -0.9, "image": 0.4, "f_full": -3.5, "f_none": -3.0}
+    result = modality_contributions(_ig(-0.9, 0.4, -3.5, -3.0), shapley)
+    assert result["leading"] == "text"
+    assert result["shapley"]["text_share"] == 1.0
+    # A spam decision carried by the picture while the text pulls toward ham: the picture leads.
+    spam = modality_contributions(_ig(-1.0, 3.0, 1.0, -1.0), {"text": -1.0, "image": 3.0, "f_full": 1.0,
+                                                              "f_none": -1.0})
+    assert spam["leading"] == "image" and spam["shapley"]["text_share"] == 0.0
+
+
+def test_a_push_below_the_floor_is_decided_by_default_even_when_the_parts_are_larger():
+    # Row-25-like: nothing in the e-mail moved the empty e-mail's ham score (push 0.002 < 0.1).
+    quiet = modality_contributions(_ig(0.001, 0.001, -2.998, -3.0), {"text": 0.001, "image": 0.001,
+                                                                     "f_full": -2.998, "f_none": -3.0})
+    assert quiet["decided_by_default"] is True and quiet["leading"] == "none"
+    assert quiet["shapley"]["text_share"] is None
+    # Row-12-like with cancelling parts: +0.031 and -0.031 leave the baseline's decision untouched.
+    cancel = modality_contributions(_ig(-0.031, 0.031, -3.0, -3.0), {"text": -0.031, "image": 0.031,
+                                                                     "f_full": -3.0, "f_none": -3.0})
+    assert cancel["leading"] == "none" and cancel["ig"]["leading"] == "none"
+
+
+def test_ig_is_compared_with_shapley_only_when_it_converged():
+    shapley = {"text": 2.0, "image": 2.0, "f_full": 1.0, "f_none": -3.0}
+    # IG hands the shared evidence to the picture (saturation), Shapley splits it evenly.
+    disagree = modality_contributions(_ig(0.4, 3.6, 1.0, -3.0), shapley)
+    assert disagree["leading"] == "both" and disagree["ig"]["leading"] == "image"
+    assert disagree["agreement"]["compared"] is True and disagree["agreement"]["agree"] is False
+    unconverged = modality_contributions(_ig(0.4, 3.6, 1.0, -3.0, delta=1.0), shapley)
+    assert unconverged["agreement"]["compared"] is False and unconverged["agreement"]["agree"] is None
 
 
 def test_spam_log_odds_is_the_explained_quantity(sample):

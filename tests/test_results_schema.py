@@ -14,10 +14,10 @@ from reportgen.results.io import SCHEMA_VERSION, dumps_results, load_results, lo
 from tests.results_fixture import make_results
 
 
-def test_schema_is_a_valid_draft_2020_12_schema_at_version_1_0():
+def test_schema_is_a_valid_draft_2020_12_schema_at_version_2_0():
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == "1.0"
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == "2.0"
 
 
 def test_save_load_round_trip_is_exact_and_deterministic(tmp_path):
@@ -72,7 +72,10 @@ def test_deeply_nested_results_are_one_error(tmp_path):
 @pytest.mark.parametrize("break_it,where", [
     (lambda r: r["samples"][1]["words"][0].update(score="high"), "samples/1/words/0/score"),
     (lambda r: r["predictions"][3].pop("prob_spam"), "predictions/3"),
-    (lambda r: r["aggregate"]["modality"]["verdict"].update(label="mostly text"), "aggregate/modality/verdict/label"),
+    (lambda r: r["aggregate"]["verdict"].update(leading="mostly text"), "aggregate/verdict/leading"),
+    (lambda r: r["predictions"][2].pop("shapley"), "predictions/2"),
+    (lambda r: r["predictions"][2]["shapley"].update(attention=0.5), "predictions/2/shapley"),
+    (lambda r: r["samples"][0]["modality"].update(leading="picture"), "samples/0/modality/leading"),
     (lambda r: r["samples"][0]["modality"]["shapley"].pop("f_none"), "samples/0/modality/shapley"),
     (lambda r: r.pop("methods"), "(top level)"),
 ])
@@ -90,9 +93,9 @@ def test_invalid_results_name_the_offending_key(tmp_path, break_it, where):
 def test_load_refuses_other_versions_and_non_json(tmp_path):
     path = tmp_path / "results.json"
     results = make_results(n_samples=1)
-    results["schema_version"] = "2.0"
+    results["schema_version"] = "1.0"  # written before whole-set Shapley and sign-aware shares
     path.write_text(json.dumps(results))
-    with pytest.raises(ResultsError, match="schema_version '2.0' is not supported"):
+    with pytest.raises(ResultsError, match=r"^\S*results.json: schema_version '1.0' is not supported \(expected '2.0'\)$"):
         load_results(path)
     path.write_text("{not json")
     with pytest.raises(ResultsError, match="not a readable JSON file"):
@@ -101,12 +104,12 @@ def test_load_refuses_other_versions_and_non_json(tmp_path):
         load_results(tmp_path / "missing.json")
 
 
-def test_aggregate_modality_groups_accept_empty_groups_as_null():
+def test_empty_share_groups_are_null_and_a_wrong_interval_names_its_key():
     results = make_results(n_samples=2)
-    group = results["aggregate"]["modality"]["by_outcome"]["FN"]
-    group.update(n=0, ig_text_share=None, ig_text_share_median=None)
+    results["aggregate"]["groups"]["outcome"]["FN"] = {"leading": "unclear", "hedged": False, "text_share": None,
+                                                       "ci95": None, "n": 0, "n_decided_by_default": 0}
     validate_results(results)
     bad = copy.deepcopy(results)
-    bad["aggregate"]["modality"]["by_outcome"]["FN"]["ig_text_share"] = "n/a"
-    with pytest.raises(ResultsError, match="aggregate/modality/by_outcome/FN/ig_text_share"):
+    bad["aggregate"]["verdict"]["ci95"] = [0.4]
+    with pytest.raises(ResultsError, match="aggregate/verdict/ci95"):
         validate_results(bad)

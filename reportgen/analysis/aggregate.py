@@ -1,56 +1,33 @@
-"""Summaries over the explained samples: modality shares, a verdict, top words, warnings.
+"""Summaries over many decisions: the verdict with its interval, groups, IG agreement, top words, warnings.
 
-Works on plain results data (the per-sample dicts of results.json), never on the model, so it is
-tested without torch and could be re-run from a results.json alone.
+Works on plain results data (results.json ``predictions`` and ``samples``), never on the model, so
+it is tested without torch and could be re-run from a results.json alone. Every rule it applies is
+defined in :mod:`reportgen.claims`.
+
+The verdict rests on the whole-set Shapley split (every predicted e-mail), not on the handful of
+explained ones; Integrated Gradients is only compared with it, and attention never enters it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from statistics import mean, median
+from statistics import mean
 from typing import Any
 
-#: The three modality estimators, in the order the report shows them.
-ESTIMATORS = ("ig", "shapley", "attention")
-#: The estimator and statistic the verdict is based on (IG is the main attribution of the report).
-VERDICT_ESTIMATOR = "ig"
-#: Verdict thresholds on the median text share.
-TEXT_DOMINANT = 0.6
-IMAGE_DOMINANT = 0.4
-#: A sample whose |IG delta| exceeds this fraction of |f(input) - f(baseline)| is flagged ...
-IG_RELATIVE_DELTA_LIMIT = 0.05
-#: ... unless |delta| itself is below this many log-odds units: when the input scores like its
-#: baseline (typical for clear ham against a blank baseline) the gap is ~0 and any ratio explodes,
-#: although attributions that are off by 0.01 log-odds change no conclusion of the report.
-IG_ABSOLUTE_DELTA_FLOOR = 0.01
-#: Fewer explained samples than this gets a warning that the aggregates are only indicative.
+from reportgen.claims import (
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, LEAD_SHARE,
+    MIN_VERDICT_N, colour_limit, decision_text_share, definitions, ig_flagged, ig_relative_delta, leading_from_share,
+    verdict_leading, word_kind, COLOUR_NOISE_FLOOR,
+)
+
+#: Fewer explained samples than this gets a warning that the word lists are only indicative.
 FEW_SAMPLES = 10
 #: Longest top-word list per class kept in results.json.
 TOP_WORDS_LIMIT = 30
 OUTCOMES = ("TP", "FP", "TN", "FN")
 CLASSES = (("spam", 1), ("ham", 0))
-
-
-def ig_relative_delta(delta: float, f_input: float, f_baseline: float) -> float:
-    """|delta| / |f(input) - f(baseline)|; the gap is floored at 1e-12 so the result stays finite JSON."""
-    return abs(float(delta)) / max(abs(float(f_input) - float(f_baseline)), 1e-12)
-
-
-def ig_flagged(delta: float, f_input: float, f_baseline: float) -> bool:
-    """True when the IG completeness gap is too large to trust the attributions (see the limits above)."""
-    return abs(float(delta)) > max(IG_RELATIVE_DELTA_LIMIT * abs(float(f_input) - float(f_baseline)),
-                                   IG_ABSOLUTE_DELTA_FLOOR)
-
-
-def text_share(estimate: dict[str, Any]) -> float | None:
-    """Share of the text in one estimator's split: ``|text| / (|text| + |image|)``.
-
-    Signed IG/Shapley contributions can cancel, so the share uses magnitudes: it says how much of
-    the decision's evidence came from the text, whichever way it pushed. ``None`` when both are 0.
-    """
-    text, image = abs(float(estimate["text"])), abs(float(estimate["image"]))
-    total = text + image
-    return text / total if total > 0 else None
+#: What the verdict is computed from, in words (results.json ``aggregate.verdict.basis``).
+BASIS = "exact two-player Shapley split of every predicted e-mail (text vs picture, spam log-odds)"
 
 
 def outcome(label: int | None, prediction: int) -> str | None:
@@ -60,126 +37,189 @@ def outcome(label: int | None, prediction: int) -> str | None:
     return {(1, 1): "TP", (0, 1): "FP", (0, 0): "TN", (1, 0): "FN"}[(int(label), int(prediction))]
 
 
-def verdict_label(share: float | None) -> str:
-    """``text-dominant`` (median text share >= 0.6), ``image-dominant`` (<= 0.4) or ``balanced``."""
-    if share is None:
-        return "undetermined"
-    if share >= TEXT_DOMINANT:
-        return "text-dominant"
-    if share <= IMAGE_DOMINANT:
-        return "image-dominant"
-    return "balanced"
+def prediction_share(prediction: dict[str, Any]) -> float | None:
+    """The text's share of one prediction's push toward its decision (``None``: decided by default)."""
+    split = prediction["shapley"]
+    return decision_text_share(split["text"], split["image"], split["f_full"], split["f_none"],
+                               prediction["prediction"])
 
 
-def _group(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and median text share of each estimator over ``samples`` (``None`` when empty)."""
-    group: dict[str, Any] = {"n": len(samples)}
-    for name in ESTIMATORS:
-        shares = [s for s in (text_share(x["modality"][name]) for x in samples) if s is not None]
-        group[f"{name}_text_share"] = mean(shares) if shares else None
-        group[f"{name}_text_share_median"] = median(shares) if shares else None
-    return group
+def bootstrap_ci(values: Sequence[float]) -> tuple[float, float] | None:
+    """The seeded percentile bootstrap interval of the mean (scipy.stats.bootstrap), ``None`` below 2 values."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return None
+    if np.all(data == data[0]):  # no spread: every resample has the same mean
+        return float(data[0]), float(data[0])
+    result = bootstrap((data,), np.mean, confidence_level=CONFIDENCE, n_resamples=BOOTSTRAP_RESAMPLES,
+                       method="percentile", rng=np.random.default_rng(BOOTSTRAP_SEED))
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high)
 
 
-def modality_summary(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Modality shares overall, by true class and by outcome, and the verdict.
+def share_summary(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean text share with its 95 % interval and the verdict over a group of predictions.
 
     Returns:
-        ``{"overall", "by_class": {spam, ham}, "by_outcome": {TP, FP, TN, FN}, "verdict"}``; each
-        group holds ``n`` and, per estimator, ``<name>_text_share`` (mean) and
-        ``<name>_text_share_median``. The verdict applies the thresholds to the median IG text
-        share over all samples and says whether the other estimators reach the same label.
+        ``{"leading", "hedged", "text_share", "ci95", "n", "n_decided_by_default"}``: ``n`` counts the
+        predictions that enter the share (not decided by default), ``leading`` is one of
+        ``text``/``image``/``both``/``unclear`` (:func:`reportgen.claims.verdict_leading`).
     """
-    overall = _group(samples)
-    by_class = {name: _group([s for s in samples if s.get("label") == value]) for name, value in CLASSES}
-    by_outcome = {o: _group([s for s in samples if outcome(s.get("label"), s["prediction"]) == o]) for o in OUTCOMES}
-    labels = {name: verdict_label(overall[f"{name}_text_share_median"]) for name in ESTIMATORS}
-    share = overall[f"{VERDICT_ESTIMATOR}_text_share_median"]
-    label = labels[VERDICT_ESTIMATOR]
-    agree = len(set(labels.values())) == 1
-    if share is None:
-        text = "No verdict: no explained sample has a non-zero modality attribution."
-    else:
-        others = "; ".join(
-            f"{_NAMES[name]} {labels[name]} ({_fmt(overall[f'{name}_text_share_median'])})"
-            for name in ESTIMATORS if name != VERDICT_ESTIMATOR
-        )
-        text = (
-            f"{label.capitalize()}: the median text share of the Integrated Gradients split is {share:.2f} over "
-            f"{overall['n']} explained sample(s) (text-dominant at >= {TEXT_DOMINANT:.2f}, image-dominant at "
-            f"<= {IMAGE_DOMINANT:.2f}). Other estimators: {others}; "
-            + ("all three agree." if agree else "the estimators disagree, read the verdict with care.")
-        )
+    shares = [prediction_share(p) for p in predictions]
+    kept = [s for s in shares if s is not None]
+    share = mean(kept) if kept else None
+    ci = bootstrap_ci(kept)
+    leading, hedged = verdict_leading(share, ci, len(kept))
     return {
-        "overall": overall,
-        "by_class": by_class,
-        "by_outcome": by_outcome,
-        "verdict": {
-            "label": label,
-            "text": text,
-            "text_share": share,
-            "estimator": VERDICT_ESTIMATOR,
-            "statistic": "median",
-            "thresholds": {"text_dominant": TEXT_DOMINANT, "image_dominant": IMAGE_DOMINANT},
-            "by_estimator": labels,
-            "agree": agree,
-        },
+        "leading": leading,
+        "hedged": hedged,
+        "text_share": share,
+        "ci95": list(ci) if ci is not None else None,
+        "n": len(kept),
+        "n_decided_by_default": len(shares) - len(kept),
     }
 
 
-_NAMES = {"ig": "Integrated Gradients", "shapley": "Shapley", "attention": "fusion attention"}
+_SOURCE = {"text": "the text", "image": "the picture", "both": "the text and the picture together"}
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}\u00a0%"
+
+
+def headline(summary: dict[str, Any], n_total: int) -> str:
+    """The verdict in plain words, hedged when its interval crosses a band edge."""
+    n, default = summary["n"], summary["n_decided_by_default"]
+    default_text = (f" {default} of {n_total} e-mails were decided by default (the empty e-mail already scored "
+                    f"their class) and are not counted." if default else "")
+    if summary["text_share"] is None:
+        return (f"No clear lead: none of the {n_total} predicted e-mails moved its score toward its decision by "
+                f"enough to say which part of it mattered.{default_text}")
+    share = summary["text_share"]
+    ci = summary["ci95"]
+    interval = f" (95\u00a0% interval {_pct(ci[0])}–{_pct(ci[1])})" if ci else ""
+    measured = (f"on average {_pct(share)} of the push toward each decision came from the text{interval}, "
+                f"over {n} e-mails.")
+    leading = summary["leading"]
+    if leading == "both":
+        return f"The decisions rest on the text and the picture together: {measured}{default_text}"
+    if leading == "unclear":
+        if n < MIN_VERDICT_N:
+            return f"No clear lead: only {n} e-mail(s) count, too few to say; {measured}{default_text}"
+        return f"No clear lead: {measured} The interval is too wide to name a source.{default_text}"
+    source = _SOURCE[leading]
+    if summary["hedged"]:
+        return (f"The decisions probably rest mostly on {source}, but not certainly: {measured} The interval "
+                f"crosses a limit ({_pct(1 - LEAD_SHARE)} or {_pct(LEAD_SHARE)} text).{default_text}")
+    return f"The decisions rest mostly on {source}: {measured}{default_text}"
+
+
+def verdict(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The results.json ``aggregate.verdict``: the share summary over every prediction plus its basis and headline."""
+    summary = share_summary(predictions)
+    return {**summary, "basis": BASIS, "headline": headline(summary, len(predictions))}
+
+
+def groups(predictions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Share summaries by true class, by outcome and by language (groups without members are left out)."""
+    by_class = {name: share_summary([p for p in predictions if p.get("label") == value]) for name, value in CLASSES
+                if any(p.get("label") == value for p in predictions)}
+    by_outcome = {}
+    for name in OUTCOMES:
+        members = [p for p in predictions if outcome(p.get("label"), p["prediction"]) == name]
+        if members:
+            by_outcome[name] = share_summary(members)
+    languages = sorted({p["language"] for p in predictions if p.get("language")})
+    by_language = {lang: share_summary([p for p in predictions if p.get("language") == lang]) for lang in languages}
+    return {"true_class": by_class, "outcome": by_outcome, "language": by_language}
+
+
+def ig_agreement(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Where Integrated Gradients names the same leading source as Shapley, over the explained e-mails.
+
+    E-mails whose IG did not converge are not compared (counted in ``n_not_converged``).
+    """
+    compared = [s for s in samples if s["modality"]["agreement"]["compared"]]
+    agree = [s["row"] for s in compared if s["modality"]["agreement"]["agree"]]
+    disagree = [s["row"] for s in compared if not s["modality"]["agreement"]["agree"]]
+    return {"n_compared": len(compared), "n_agree": len(agree), "rows_disagree": disagree,
+            "n_not_converged": len(samples) - len(compared)}
+
+
+def colour_scale(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The report's one colour scale for words and picture patches (log-odds), from converged samples only."""
+    scores: list[float] = []
+    for sample in samples:
+        if sample["integrated_gradients"].get("flagged"):
+            continue
+        scores.extend(float(w["score"]) for w in sample["words"])
+        scores.extend(float(v) for row in sample["image_scores"] for v in row)
+    return {"limit": colour_limit(scores), "noise_floor": COLOUR_NOISE_FLOOR, "unit": "log-odds"}
 
 
 def top_words(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min_count: int = 2,
               limit: int = TOP_WORDS_LIMIT) -> dict[str, list[dict[str, Any]]]:
-    """Words that push toward each class in many explained e-mails.
+    """Words that push toward each class, each in one list only.
 
-    For every sample, its ``top_k`` words by ``|score|`` are taken; those with a positive score
-    push toward spam, those with a negative score toward ham (zero: neither). A word's ``count`` is
-    the number of samples in which it is such a top word for the class (a word repeated inside one
-    e-mail counts once, its scores there summed), and ``mean_score`` the mean of those per-sample
-    signed scores. Words with ``count < min_count`` are dropped; the rest are ranked by count, then
-    by ``|mean_score|``, then alphabetically, and cut at ``limit``.
+    A word's score in an e-mail is the sum of its scores there (it may occur more than once). Over
+    the explained e-mails: ``n_seen`` counts the e-mails it occurs in and ``mean_score`` is the mean
+    of its per-e-mail scores over those; ``count`` counts the e-mails where it is among the
+    ``top_k`` words by |score|. A word with ``count >= min_count`` goes to the spam list when its
+    mean score is at least the colour noise floor, to the ham list when at most minus it (a smaller
+    mean is negligible: in neither list). Within a list words come first (punctuation-only and
+    pure-number tokens after them, marked by ``kind``), then by their total push
+    ``|mean_score| * n_seen`` (a strong word in few e-mails can outrank a weak one in many) and
+    alphabetically; cut at ``limit``.
 
     Returns:
-        ``{"spam": [...], "ham": [...]}`` of ``{"word", "count", "mean_score"}``.
+        ``{"spam": [...], "ham": [...]}`` of ``{"word", "kind", "count", "n_seen", "mean_score"}``.
     """
-    pools: dict[str, dict[str, list[float]]] = {"spam": {}, "ham": {}}
+    seen: dict[str, list[float]] = {}
+    top_counts: dict[str, int] = {}
     for sample in samples:
-        ranked = sorted(enumerate(sample["words"]), key=lambda iw: (-abs(float(iw[1]["score"])), iw[0]))[:top_k]
-        per_sample: dict[tuple[str, str], float] = {}
-        for _, word in ranked:
-            score = float(word["score"])
+        per_sample: dict[str, float] = {}
+        for word in sample["words"]:
+            per_sample[word["text"]] = per_sample.get(word["text"], 0.0) + float(word["score"])
+        for text, score in per_sample.items():
+            seen.setdefault(text, []).append(score)
+        ranked = sorted(per_sample.items(), key=lambda item: (-abs(item[1]), item[0]))[:top_k]
+        for text, score in ranked:
             if score != 0:
-                key = ("spam" if score > 0 else "ham", word["text"])
-                per_sample[key] = per_sample.get(key, 0.0) + score
-        for (name, text), score in per_sample.items():
-            pools[name].setdefault(text, []).append(score)
-    result: dict[str, list[dict[str, Any]]] = {}
-    for name, pool in pools.items():
-        rows = [{"word": w, "count": len(v), "mean_score": mean(v)} for w, v in pool.items() if len(v) >= min_count]
-        rows.sort(key=lambda r: (-r["count"], -abs(r["mean_score"]), r["word"]))
+                top_counts[text] = top_counts.get(text, 0) + 1
+    result: dict[str, list[dict[str, Any]]] = {"spam": [], "ham": []}
+    for text, count in top_counts.items():
+        if count < min_count:
+            continue
+        score = mean(seen[text])
+        if abs(score) < COLOUR_NOISE_FLOOR:
+            continue
+        result["spam" if score > 0 else "ham"].append(
+            {"word": text, "kind": word_kind(text), "count": count, "n_seen": len(seen[text]), "mean_score": score})
+    for name, rows in result.items():
+        rows.sort(key=lambda r: (r["kind"] != "word", -abs(r["mean_score"]) * r["n_seen"], r["word"]))
         result[name] = rows[:limit]
     return result
 
 
-def aggregate_samples(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min_count: int = 2,
-                      skipped: Iterable[dict[str, Any]] = (), extra_warnings: Iterable[str] = ()) -> dict[str, Any]:
+def aggregate(predictions: Sequence[dict[str, Any]], samples: Sequence[dict[str, Any]], *, top_k: int = 10,
+              min_count: int = 2, skipped: Iterable[dict[str, Any]] = (),
+              extra_warnings: Iterable[str] = ()) -> dict[str, Any]:
     """The results.json ``aggregate`` block.
 
     Args:
-        samples: explained samples (results.json ``samples`` items).
+        predictions: every prediction (results.json ``predictions`` items, with ``shapley``).
+        samples: the explained samples (results.json ``samples`` items).
         top_k: words per sample considered for the top-word lists.
         min_count: minimum number of samples in which a top word occurs.
         skipped: the dataset's skipped rows (``{row, pic, reason}``), reported as a warning.
         extra_warnings: warnings from earlier stages (e.g. sample selection), kept first.
 
     Returns:
-        ``{"modality", "top_words", "warnings"}`` as described in the results schema.
+        ``{"verdict", "groups", "ig_agreement", "colour_scale", "top_words", "warnings"}`` as
+        described in the results schema.
     """
     warnings = list(extra_warnings)
     skipped = list(skipped)
@@ -191,51 +231,53 @@ def aggregate_samples(samples: Sequence[dict[str, Any]], *, top_k: int = 10, min
         ig = sample["integrated_gradients"]
         if ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"]):
             relative = ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"])
-            flagged.append(f"{sample['row']} ({relative:.1%})")
+            flagged.append(f"{sample['row']} ({relative:.1%} after {ig['n_steps']} steps)")
     if flagged:
         warnings.append(
             f"Integrated Gradients did not converge within {IG_RELATIVE_DELTA_LIMIT:.0%} of f(input) - f(baseline) "
-            f"(and {IG_ABSOLUTE_DELTA_FLOOR} log-odds) for row(s) {', '.join(flagged)}; raise --ig-steps"
+            f"(and {IG_ABSOLUTE_DELTA_FLOOR} log-odds) for row(s) {', '.join(flagged)}: their word and picture "
+            "colours are unreliable and they are left out of the top words and the IG comparison; raise "
+            "--ig-max-steps"
         )
-    if len(samples) < FEW_SAMPLES:
+    converged = [s for s in samples if not s["integrated_gradients"].get("flagged")]
+    if samples and len(samples) < FEW_SAMPLES:
         warnings.append(
-            f"only {len(samples)} sample(s) explained: modality shares and top words are indicative only "
-            "(explain more with --samples, --misclassified, --least-confident or --most-confident)"
+            f"only {len(samples)} sample(s) explained: top words are indicative only (explain more with --samples, "
+            "--misclassified, --least-confident or --most-confident); the verdict uses every prediction"
         )
-    words = top_words(samples, top_k=top_k, min_count=min_count)
+    words = top_words(converged, top_k=top_k, min_count=min_count)
     for name in ("spam", "ham"):
-        if samples and not words[name]:
+        if converged and not words[name]:
             warnings.append(f"no {name} word reached --min-count {min_count}; lower it or explain more samples")
-    return {"modality": modality_summary(samples), "top_words": words, "warnings": warnings}
+    return {
+        "verdict": verdict(predictions),
+        "groups": groups(predictions),
+        "ig_agreement": ig_agreement(samples),
+        "colour_scale": colour_scale(samples),
+        "top_words": words,
+        "warnings": warnings,
+    }
+
+
+def prediction_claims(prediction: dict[str, Any]) -> dict[str, Any]:
+    """``text_share`` and ``leading`` of one prediction (results.json ``predictions[i]``)."""
+    share = prediction_share(prediction)
+    return {"text_share": share, "leading": leading_from_share(share)}
 
 
 def methods_description(*, top_k: int, min_count: int) -> dict[str, Any]:
-    """Plain-language rules of this module for results.json ``methods``."""
+    """Plain-language rules for results.json ``methods``: every definition of :mod:`reportgen.claims`."""
     return {
+        "claims": definitions(),
         "modality": {
-            "share": "text share = |text| / (|text| + |image|) per sample and estimator; image share = 1 - text share",
             "estimators": {
-                "ig": "signed sums of the joint Integrated Gradients attributions per modality",
-                "shapley": "exact two-player Shapley values from four forward passes (full, text only, image "
-                           "only, neither; missing modality = its baseline)",
-                "attention": "fusion-layer attention mass of position 0 on text vs image tokens",
+                "shapley": "exact two-player Shapley values from four fusion passes (full, text only, picture only, "
+                           "neither; a missing modality = its baseline), for every predicted e-mail",
+                "ig": "signed sums of the joint Integrated Gradients attributions per modality (explained e-mails "
+                      "only; compared with Shapley, never the basis of a claim)",
             },
-            "verdict": {
-                "estimator": VERDICT_ESTIMATOR,
-                "statistic": "median over explained samples",
-                "text_dominant": TEXT_DOMINANT,
-                "image_dominant": IMAGE_DOMINANT,
-            },
-            "ig_relative_delta_limit": IG_RELATIVE_DELTA_LIMIT,
-            "ig_absolute_delta_floor": IG_ABSOLUTE_DELTA_FLOOR,
+            "verdict": {"basis": BASIS, "statistic": "mean text share", "lead_share": LEAD_SHARE,
+                        "confidence": CONFIDENCE},
         },
-        "top_words": {
-            "top_k": top_k,
-            "min_count": min_count,
-            "limit": TOP_WORDS_LIMIT,
-            "rule": "per sample, its top_k words by |score|; positive ones push toward spam, negative toward "
-                    "ham; count = number of samples in which the word is such a top word (repeats within one "
-                    "e-mail summed), mean_score = mean of those per-sample signed scores; kept if "
-                    "count >= min_count; ranked by count, then |mean_score|",
-        },
+        "top_words": {"top_k": top_k, "min_count": min_count, "limit": TOP_WORDS_LIMIT},
     }

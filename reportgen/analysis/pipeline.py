@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reportgen import __version__
-from reportgen.analysis.aggregate import (
-    IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT, aggregate_samples, methods_description, outcome,
-)
+from reportgen.analysis.aggregate import aggregate, methods_description, outcome, prediction_claims
+from reportgen.claims import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT
 from reportgen.options import AnalysisOptions
 from reportgen.results.io import SCHEMA_VERSION, timestamp
 from reportgen.analysis.sampling import SampleSelection, select_samples
@@ -39,7 +38,8 @@ EXPLAINED_QUANTITY = (
 #: Pictures embedded in results.json are downscaled to at most this width (keeps files small).
 PICTURE_MAX_WIDTH = 800
 #: Packages whose versions results.json records (they decide the numbers).
-RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "pandas")
+RECORDED_PACKAGES = ("torch", "transformers", "captum", "numpy", "pillow", "scikit-learn", "scipy", "pandas",
+                     "py3langid")
 
 
 def sample_selection(options: AnalysisOptions, dataset_selection: str = "all",
@@ -98,13 +98,14 @@ def picture_data_uri(image: Any, max_width: int = PICTURE_MAX_WIDTH) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _prediction_records(frame: Any) -> list[dict[str, Any]]:
+def _prediction_records(frame: Any, languages: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """results.json ``predictions``: one record per row, with its Shapley split and leading source."""
     import pandas as pd
 
     records = []
-    for item in frame.to_dict(orient="records"):
+    for i, item in enumerate(frame.to_dict(orient="records")):
         label = item["label"]
-        records.append({
+        record = {
             "row": int(item["row"]),
             "label": None if pd.isna(label) else int(label),
             "prediction": int(item["prediction"]),
@@ -112,7 +113,13 @@ def _prediction_records(frame: Any) -> list[dict[str, Any]]:
             "prob_spam": float(item["prob_spam"]),
             "logit_ham": float(item["logit_ham"]),
             "logit_spam": float(item["logit_spam"]),
-        })
+            "shapley": {"text": float(item["shapley_text"]), "image": float(item["shapley_image"]),
+                        "f_none": float(item["f_none"]), "f_full": float(item["f_full"])},
+        }
+        record.update(prediction_claims(record))
+        if languages is not None:
+            record["language"] = languages[i]
+        records.append(record)
     return records
 
 
@@ -140,6 +147,7 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
         "prediction": prediction["prediction"],
         "outcome": outcome(label, prediction["prediction"]),
         "reason": reason,
+        **({"language": prediction["language"]} if "language" in prediction else {}),
         "probabilities": {"ham": prediction["prob_ham"], "spam": prediction["prob_spam"]},
         "logits": {"ham": prediction["logit_ham"], "spam": prediction["logit_spam"]},
         "text": text,
@@ -195,6 +203,8 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
                               "patch-embedding layer in one joint pass",
             "method": explain.ig_method,
             "n_steps": explain.ig_steps,
+            "max_steps": max(explain.ig_max_steps, explain.ig_steps),
+            "adaptive": "steps start at n_steps and double while the completeness gap is too large, up to max_steps",
             "internal_batch_size": explain.internal_batch_size,
             "text_baseline": "[CLS] [PAD] ... [PAD] [SEP] with the real positions and attention mask",
             "image_baseline": explain.image_baseline,
@@ -207,6 +217,7 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
             "layer": explain.attention_layer,
             "head": "mean" if explain.attention_head is None else explain.attention_head,
         },
+        "claims": description["claims"],
         "modality": description["modality"],
         "top_words": description["top_words"],
         "sample_selection": selection.describe(),
@@ -249,6 +260,7 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
     from tqdm.auto import tqdm
 
     from reportgen.explain.attention import stored_attention_layer
+    from reportgen.analysis.language import dataset_languages
     from reportgen.analysis.metrics import classification_metrics
     from reportgen.analysis.predict import predict
 
@@ -269,10 +281,15 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
     started = time.perf_counter()
     dataset = inputs.dataset
 
+    # Every row's Shapley split comes out of the prediction pass (same encoder states, same baselines
+    # as the explanations).
     frame = predict(inputs.loaded.model, inputs.preprocessor, dataset, batch_size=inputs.batch_size,
-                    device=inputs.device, progress=progress)
-    predictions = _prediction_records(frame)
+                    device=inputs.device, progress=progress, shapley=explain_options)
     timings["predict_s"] = time.perf_counter() - started
+    language_started = time.perf_counter()
+    languages, language_source = dataset_languages(dataset)
+    timings["language_s"] = time.perf_counter() - language_started
+    predictions = _prediction_records(frame, languages)
     metrics = None
     if dataset.labels is not None:
         metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],
@@ -290,16 +307,16 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         samples.append(_explain_one(inputs, index_of[choice.row], by_row[choice.row], choice.reason,
                                     explain_options))
     timings["explain_s"] = time.perf_counter() - explain_started
-    aggregate = aggregate_samples(samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
-                                  skipped=dataset.skipped, extra_warnings=selection_warnings)
+    summary = aggregate(predictions, samples, top_k=options.summary.top_k, min_count=options.summary.min_count,
+                        skipped=dataset.skipped, extra_warnings=selection_warnings)
     from reportgen.explain.faithfulness import summarise
 
     faithfulness = summarise(samples)
     if faithfulness is not None:
-        aggregate["faithfulness"] = faithfulness
+        summary["faithfulness"] = faithfulness
     if explain_options.sanity_samples and samples:
         sanity_started = time.perf_counter()
-        aggregate["sanity"] = _sanity(inputs, _most_attributed(samples, explain_options.sanity_samples), index_of,
+        summary["sanity"] = _sanity(inputs, _most_attributed(samples, explain_options.sanity_samples), index_of,
                                       explain_options, progress)
         timings["sanity_s"] = time.perf_counter() - sanity_started
     timings["total_s"] = time.perf_counter() - started
@@ -321,9 +338,9 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         "generator": generator,
         "model": _model_block(inputs),
         "dataset": dataset.describe(),
-        "methods": _methods(options, selection),
+        "methods": {**_methods(options, selection), "language": language_source},
         "predictions": predictions,
         "metrics": metrics,
-        "aggregate": aggregate,
+        "aggregate": summary,
         "samples": samples,
     }

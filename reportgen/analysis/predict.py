@@ -6,7 +6,7 @@ import os
 import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pandas as pd
 import torch
@@ -16,8 +16,13 @@ from reportgen.mmtd.edp import EDPDataset
 from reportgen.mmtd.model import HAM, MMTD, SPAM
 from reportgen.mmtd.preprocessing import Preprocessor
 
+if TYPE_CHECKING:
+    from reportgen.options import ExplainOptions
+
 #: Column order of every predictions table (CSV and results.json).
 PREDICTION_COLUMNS = ["row", "label", "prediction", "prob_ham", "prob_spam", "logit_ham", "logit_spam"]
+#: Columns added by ``predict(..., shapley=...)``: the exact two-player Shapley split of the spam log-odds.
+SHAPLEY_COLUMNS = ["shapley_text", "shapley_image", "f_none", "f_full"]
 
 
 def predict(
@@ -29,6 +34,7 @@ def predict(
     device: str = "cpu",
     progress: bool = True,
     workers: int | None = None,
+    shapley: ExplainOptions | None = None,
 ) -> pd.DataFrame:
     """Predict ham/spam for every selected row.
 
@@ -46,11 +52,15 @@ def predict(
         workers: picture-preparing threads (default: 1 — no threads — on the CPU, where the model
             already uses every core and extra threads only fight it; ``min(4, CPU count)`` on a GPU).
             The result does not depend on it.
+        shapley: with the baseline options, also split every row's spam log-odds between text and
+            picture (:class:`reportgen.explain.shapley.WholeSetShapley`, reusing this pass's encoder
+            states).
 
     Returns:
         A DataFrame with columns exactly ``row, label, prediction, prob_ham, prob_spam, logit_ham,
-        logit_spam``: ``row`` is the CSV data-row position, ``label`` a nullable integer (NA when the
-        data is unlabelled), ``prediction`` the argmax class (1 = spam).
+        logit_spam`` (+ :data:`SHAPLEY_COLUMNS` with ``shapley``): ``row`` is the CSV data-row
+        position, ``label`` a nullable integer (NA when the data is unlabelled), ``prediction`` the
+        argmax class (1 = spam).
 
     Raises:
         ReportgenError: a logit is NaN or infinite (the message names the first rows).
@@ -61,6 +71,12 @@ def predict(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     model.eval()
     logits_parts = []
+    split_parts: list[dict] = []
+    whole_set = None
+    if shapley is not None:
+        from reportgen.explain.shapley import WholeSetShapley
+
+        whole_set = WholeSetShapley(model, preprocessor.special_ids, shapley)
     with torch.inference_mode(), tqdm(
         total=len(dataset), unit="email", desc="predict", file=sys.stderr, disable=not progress
     ) as bar:
@@ -68,7 +84,12 @@ def predict(
             workers = 1
         for encoded in encoded_batches(preprocessor, dataset, batch_size, workers=workers):
             encoded = {key: value.to(device) for key, value in encoded.items()}
-            logits_parts.append(model(**encoded).float().cpu())
+            if whole_set is None:
+                logits_parts.append(model(**encoded).float().cpu())
+            else:
+                batch_logits, split = whole_set(encoded)
+                logits_parts.append(batch_logits)
+                split_parts.append(split)
             bar.update(len(encoded["input_ids"]))
     logits = torch.cat(logits_parts) if logits_parts else torch.zeros((0, 2))
     # Finite weights can still overflow float32 on some inputs; NaN probabilities would pass as
@@ -82,18 +103,21 @@ def predict(
         )
     probs = torch.softmax(logits.double(), dim=-1)
     labels = dataset.labels if dataset.labels is not None else [pd.NA] * len(dataset)
-    return pd.DataFrame(
-        {
-            "row": pd.Series(dataset.rows, dtype="int64"),
-            "label": pd.Series(labels, dtype="Int64"),
-            "prediction": pd.Series(logits.argmax(dim=-1).numpy(), dtype="int64"),
-            "prob_ham": probs[:, HAM].numpy(),
-            "prob_spam": probs[:, SPAM].numpy(),
-            "logit_ham": logits[:, HAM].double().numpy(),
-            "logit_spam": logits[:, SPAM].double().numpy(),
-        },
-        columns=PREDICTION_COLUMNS,
-    )
+    columns = {
+        "row": pd.Series(dataset.rows, dtype="int64"),
+        "label": pd.Series(labels, dtype="Int64"),
+        "prediction": pd.Series(logits.argmax(dim=-1).numpy(), dtype="int64"),
+        "prob_ham": probs[:, HAM].numpy(),
+        "prob_spam": probs[:, SPAM].numpy(),
+        "logit_ham": logits[:, HAM].double().numpy(),
+        "logit_spam": logits[:, SPAM].double().numpy(),
+    }
+    if whole_set is not None:
+        import numpy as np
+
+        for column, key in zip(SHAPLEY_COLUMNS, ("text", "image", "f_none", "f_full")):
+            columns[column] = np.concatenate([part[key] for part in split_parts]) if split_parts else np.zeros(0)
+    return pd.DataFrame(columns, columns=PREDICTION_COLUMNS + (SHAPLEY_COLUMNS if whole_set is not None else []))
 
 
 def encoded_batches(

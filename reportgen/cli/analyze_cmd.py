@@ -8,6 +8,7 @@ staging folder next to it and moved in only when every step succeeded.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,14 @@ def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tup
         analysis_options = AnalysisOptions.from_kwargs(options)
         inputs = load_inputs(**options)
         results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
-        _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets)
+        _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets,
+                       progress=progress)
         written = output.publish()
     _report(results, written)
 
 
 def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ...], *, deterministic: bool,
-                   export_assets: bool) -> None:
+                   export_assets: bool, progress: bool = False) -> None:
     """Write results.json and the rendered formats into ``folder`` (the staging folder)."""
     from reportgen.results.io import save_results
 
@@ -61,7 +63,8 @@ def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ..
     if rendered or export_assets:
         from reportgen.report.render import render_report
 
-        render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets)
+        render_report(results, folder, rendered, deterministic=deterministic, export_assets=export_assets,
+                      progress=progress)
 
 
 @click.command("analyze")
@@ -104,12 +107,25 @@ def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: boo
 
 
 def _report(results: dict[str, Any], written: list[Path]) -> None:
+    """Warnings (stderr), the files written, then one closing line for CI logs: where, how good, verdict."""
     from reportgen.cli import printable
 
-    for warning in results["aggregate"]["warnings"]:  # may quote picture names: escaped
+    aggregate = results["aggregate"]
+    for warning in aggregate["warnings"]:  # may quote picture names: escaped
         click.echo(f"warning: {printable(warning)}", err=True)
-    verdict = results["aggregate"]["modality"]["verdict"]
-    click.echo(f"{len(results['predictions'])} predictions, {len(results['samples'])} explained sample(s); "
-               f"verdict: {verdict['label']}")
     for path in written:
         click.echo(f"wrote {printable(str(path))}")
+    metrics = results["metrics"]
+    quality = (f"accuracy {100 * metrics['accuracy']:.1f} %, F1 {metrics['f1']:.3f} on {metrics['n']} labelled"
+               if metrics else "no labels")
+    verdict = aggregate["verdict"]
+    # The verdict in one word with its interval, as the report's first page states it.
+    share = ("" if verdict["text_share"] is None or not verdict["ci95"] else
+             f" (text share {100 * verdict['text_share']:.0f} %, 95 % interval {100 * verdict['ci95'][0]:.0f}–"
+             f"{100 * verdict['ci95'][1]:.0f} %{', uncertain' if verdict['hedged'] else ''})")
+    leading = {"image": "picture", "unclear": "no clear lead"}.get(verdict["leading"], verdict["leading"])
+    warnings = len(aggregate["warnings"])
+    folder = printable(str(written[0].parent)) if written else "."
+    click.echo(f"done: {len(results['predictions'])} predictions ({quality}), {len(results['samples'])} explained; "
+               f"leading source: {leading}{share}; {warnings} warning{'' if warnings == 1 else 's'}; "
+               f"files in {folder}{os.sep}")

@@ -63,7 +63,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
         finally:
             output.adopt(DEMO_DATA)  # the corpus stays reportgen's, even when the analysis failed
         published = output.publish()
-    for path in [written["data"], *published]:
+    for path in published:  # the corpus was announced when it was written, before the analysis
         click.echo(f"wrote {printable(str(path))}")
     report = next((out_dir / FILENAMES[f] for f in ("html", "pdf", "json") if f in formats), out_dir)
     click.echo(f"demo finished in {time.perf_counter() - started:.0f} s; open {printable(str(report))}")

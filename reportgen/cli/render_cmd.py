@@ -23,8 +23,10 @@ import click
 @click.option("--attention-head", type=int, default=None, metavar="N",
               help="Attention head for the heatmap. Default: the head stored in results.json (mean of heads "
                    "unless analyze chose one); only the stored head can be shown.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show progress bars on stderr (figures per e-mail, then the HTML and PDF steps).")
 def render_command(results_file: Path, out: Path, formats: str, deterministic: bool, export_assets: bool,
-                   attention_layer: int | None, attention_head: int | None) -> None:
+                   attention_layer: int | None, attention_head: int | None, progress: bool) -> None:
     """Render report.html and report.pdf from RESULTS.json (written by `analyze` or `run`).
 
     The HTML is one self-contained file (no JavaScript, no external requests); the PDF is A4 with a
@@ -44,7 +46,7 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
         timestamp(deterministic)
         results = load_results(results_file)
         render_report(results, output.staging, wanted, deterministic=deterministic, export_assets=export_assets,
-                      attention_layer=attention_layer, attention_head=attention_head)
+                      attention_layer=attention_layer, attention_head=attention_head, progress=progress)
         written = output.publish()
     for path in written:
         click.echo(f"wrote {printable(str(path))}")

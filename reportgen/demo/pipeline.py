@@ -151,7 +151,8 @@ def run_demo(
             staging folder and publishes it).
 
     Returns:
-        ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv.
+        ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv (already announced
+        through ``echo`` when it was written).
     """
     import torch
 
@@ -181,8 +182,8 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     assets = demo_assets(assets_dir)
     out = Path(out)
     data_dir = out / "demo-data"
-    echo(f"writing the demo corpus ({assets.corpus_size} e-mails, en/es/de/ru) to {data_dir}")
     csv_path = write_demo_corpus(data_dir, n=assets.corpus_size, seed=assets.corpus_seed)
+    echo(f"wrote {csv_path} (the demo corpus: {assets.corpus_size} e-mails, en/es/de/ru, pictures in pics/)")
 
     # The same loaders as for a user's data (`reportgen run --checkpoint ... --tokenizer ...`).
     loaded = load_mmtd(assets.checkpoint, device=device)
@@ -199,6 +200,7 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}"
          f" and up to {per_kind} misclassified ones")
     results = run_analysis(inputs, options, command=command, progress=progress)
-    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic)
+    written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic,
+                            progress=progress)
     written["data"] = csv_path
     return written

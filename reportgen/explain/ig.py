@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+import numpy as np
 from captum.attr import LayerIntegratedGradients
-from captum.attr._utils.approximation_methods import approximation_parameters
 
-from reportgen.analysis.aggregate import ig_flagged, ig_relative_delta
+from reportgen.claims import ig_flagged, ig_relative_delta
 from reportgen.explain.baselines import baseline_inputs, inference_ready, prepare_inputs
 from reportgen.explain.registry import Method, SampleContext
 from reportgen.mmtd.model import MMTD, MMTDConfig, spam_log_odds
@@ -57,13 +57,14 @@ def activation_bytes_per_step(config: MMTDConfig, n_tokens: int, n_image_tokens:
     return int(total * bytes_per)
 
 
-def auto_internal_batch_size(model: MMTD, inputs: Mapping[str, torch.Tensor], options: ExplainOptions) -> int:
+def auto_internal_batch_size(model: MMTD, inputs: Mapping[str, torch.Tensor], options: ExplainOptions,
+                             steps: int | None = None) -> int:
     """Path points per batch: the explicit option, else as many as fit ``options.memory_budget``.
 
     The chosen size also balances the batches (20 steps with room for 8 → 7, 7, 6) so the last
-    batch is not a nearly empty one.
+    batch is not a nearly empty one. ``steps`` defaults to ``options.ig_steps``.
     """
-    steps = int(options.ig_steps)
+    steps = int(options.ig_steps if steps is None else steps)
     if options.internal_batch_size is not None:
         return min(int(options.internal_batch_size), steps)
     n_tokens = int(inputs["input_ids"].shape[1])
@@ -83,13 +84,44 @@ def _float(x: torch.Tensor | float) -> float:
     return float(x.detach().double().cpu().item()) if isinstance(x, torch.Tensor) else float(x)
 
 
+def path_alphas(method: str, n_steps: int) -> list[float]:
+    """The points (fractions of the way from baseline to input) where Captum's ``method`` evaluates the path.
+
+    The same mapping as Captum's own (``captum.attr._utils.approximation_methods``, which is
+    private): Gauss-Legendre nodes moved from [-1, 1] to [0, 1], Riemann points from
+    ``torch.linspace``. A test checks that both give the same numbers.
+    """
+    n = int(n_steps)
+    if method == "gausslegendre":
+        return [float(a) for a in 0.5 * (1 + np.polynomial.legendre.leggauss(n)[0])]
+    ends = {"riemann_trapezoid": (0.0, 1.0), "riemann_left": (0.0, 1 - 1 / n),
+            "riemann_middle": (1 / (2 * n), 1 - 1 / (2 * n)), "riemann_right": (1 / n, 1.0)}
+    if method not in ends:
+        raise ValueError(f"unknown integration method {method!r}")
+    return [float(a) for a in torch.linspace(*ends[method], n).tolist()]
+
+
+def step_schedule(options: ExplainOptions) -> list[int]:
+    """Step counts tried in turn: ``ig_steps``, doubled up to ``ig_max_steps`` (never below ``ig_steps``)."""
+    steps, cap = int(options.ig_steps), max(int(options.ig_max_steps), int(options.ig_steps))
+    schedule = [steps]
+    while schedule[-1] * 2 <= cap:
+        schedule.append(schedule[-1] * 2)
+    return schedule
+
+
 def integrated_gradients(
     model: MMTD,
     encoded: Mapping[str, torch.Tensor],
     special_ids: Mapping[str, int],
     options: ExplainOptions | None = None,
 ) -> dict[str, Any]:
-    """Joint input-level Integrated Gradients of the spam log-odds for one sample.
+    """Joint input-level Integrated Gradients of the spam log-odds for one sample, converged.
+
+    Starts with ``options.ig_steps`` points and doubles them while the completeness gap is too
+    large (:func:`reportgen.claims.ig_flagged`: more than 5 % of ``f(input) - f(baseline)`` and
+    0.01 log-odds), up to ``options.ig_max_steps``. Quadrature nodes of different counts do not
+    nest, so each try is a fresh integration; the last one is returned.
 
     Args:
         model: the MMTD (any attention implementation; SDPA is fastest).
@@ -98,9 +130,10 @@ def integrated_gradients(
         options: see :class:`ExplainOptions`.
 
     Returns:
-        Plain data: ``n_steps``, ``method``, ``image_baseline``, ``internal_batch_size``,
-        ``f_input``, ``f_baseline``, ``delta`` (Captum's convergence delta: sum of attributions
-        minus ``f_input - f_baseline``), ``relative_delta``, ``flagged`` (relative_delta > 5 %),
+        Plain data: ``n_steps`` (used), ``attempts`` (``{"n_steps", "relative_delta"}`` per try),
+        ``converged``, ``method``, ``image_baseline``, ``internal_batch_size``, ``f_input``,
+        ``f_baseline``, ``delta`` (Captum's convergence delta: sum of attributions minus
+        ``f_input - f_baseline``), ``relative_delta``, ``flagged`` (not converged at the cap),
         ``path`` (``alphas`` and ``f`` at the quadrature points), ``text_total``/``image_total``
         (signed sums per modality), ``token_scores`` (one per real token, [CLS]/[SEP] included,
         summed over the embedding dimension) and ``image_scores`` (rows of the patch grid, summed
@@ -109,7 +142,21 @@ def integrated_gradients(
     options = options or ExplainOptions()
     inputs = prepare_inputs(model, encoded)
     baseline = baseline_inputs(inputs, special_ids, options)
-    batch_size = auto_internal_batch_size(model, inputs, options)
+    attempts: list[dict[str, Any]] = []
+    for n_steps in step_schedule(options):
+        result = _integrate(model, inputs, baseline, options, n_steps)
+        attempts.append({"n_steps": n_steps, "relative_delta": result["relative_delta"]})
+        if not result["flagged"]:
+            break
+    result["attempts"] = attempts
+    result["converged"] = not result["flagged"]
+    return result
+
+
+def _integrate(model: MMTD, inputs: Mapping[str, torch.Tensor], baseline: Mapping[str, torch.Tensor],
+               options: ExplainOptions, n_steps: int) -> dict[str, Any]:
+    """One Captum integration with ``n_steps`` points."""
+    batch_size = auto_internal_batch_size(model, inputs, options, n_steps)
     path_f: list[torch.Tensor] = []
     plain_f: list[torch.Tensor] = []
 
@@ -134,7 +181,7 @@ def integrated_gradients(
             inputs=(inputs["input_ids"], inputs["pixel_values"]),
             baselines=(baseline["input_ids"], baseline["pixel_values"]),
             additional_forward_args=(inputs["token_type_ids"], inputs["attention_mask"]),
-            n_steps=int(options.ig_steps),
+            n_steps=int(n_steps),
             method=options.ig_method,
             internal_batch_size=batch_size,
             return_convergence_delta=True,
@@ -151,13 +198,12 @@ def integrated_gradients(
     f_baseline, f_input = _float(plain_f[-2][0]), _float(plain_f[-1][0])
     delta_value = _float(delta.reshape(-1)[0])
     relative = ig_relative_delta(delta_value, f_input, f_baseline)
-    _, alphas_fn = approximation_parameters(options.ig_method)
-    alphas = [float(a) for a in alphas_fn(int(options.ig_steps))]
+    alphas = path_alphas(options.ig_method, n_steps)
     f_path = torch.cat(path_f).double().cpu().tolist() if path_f else []
     if len(f_path) != len(alphas):  # a Captum change would break the read-off; say so, never guess
         raise RuntimeError(f"recorded {len(f_path)} path values for {len(alphas)} IG steps")
     return {
-        "n_steps": int(options.ig_steps),
+        "n_steps": int(n_steps),
         "method": options.ig_method,
         "image_baseline": options.image_baseline,
         "internal_batch_size": int(batch_size),

@@ -7,12 +7,12 @@ rest: matplotlib draws in single-threaded Python, so only processes use more tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from reportgen.report.document import Report, SampleSection
-from reportgen.report.sections.common import shares as text_shares
+from reportgen.report.sections.common import colour_scale, file_name
 from reportgen.report.sections.methods import methods_section
 from reportgen.report.sections.overview import overview_section
 from reportgen.report.sections.reproducibility import reproducibility_section
@@ -32,7 +32,7 @@ MAX_WORKERS = 8
 
 def build_document(results: dict[str, Any], *, attention_layer: int | None = None,
                    attention_head: int | None = None, keep_figures: bool = True,
-                   workers: int | None = None) -> Report:
+                   workers: int | None = None, progress: bool = False) -> Report:
     """Build the report's view model from a (validated) results dict.
 
     Args:
@@ -46,6 +46,7 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         workers: processes that draw the per-sample cards; ``None`` = one per available CPU (at most
             :data:`MAX_WORKERS`) when there are at least :data:`PARALLEL_MIN_SAMPLES` samples, else
             1 (this process). The document is the same whatever the number.
+        progress: a tqdm bar on stderr counting the e-mails whose figures are drawn.
 
     Returns:
         The :class:`~reportgen.report.document.Report`, sections in reading order: summary,
@@ -55,23 +56,25 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         ResultsError: the requested attention layer/head is not in results.json.
         ValueError: ``workers`` is below 1.
     """
-    shares = [text_shares(s["modality"]) for s in results["samples"]]
-    cards = [SampleInput(index=i, sample=s, methods=results["methods"], share=shares[i],
+    colour = colour_scale(results)
+    cards = [SampleInput(index=i, sample=s, methods=results["methods"], colour=colour,
                          attention_layer=attention_layer, attention_head=attention_head, keep_figures=keep_figures)
              for i, s in enumerate(results["samples"])]
-    with _drawing(cards, _worker_count(len(cards), workers, keep_figures)) as collect:
-        summary = summary_section(results, shares)
-        overview = overview_section(results, shares, keep_figures=keep_figures)
+    with _drawing(cards, _worker_count(len(cards), workers, keep_figures), progress) as collect:
+        summary = summary_section(results)
+        overview = overview_section(results, keep_figures=keep_figures)
         trust = trust_section(results, keep_figures=keep_figures)
         samples = collect()
     model = results["model"]
     return Report(
         title="Spam detector explanation report",
-        subtitle=f"{model['path']} on {results['dataset']['csv']}",
+        # File names only before the reproducibility appendix (it has the full paths and the sha256).
+        subtitle=f"{file_name(model['path'])} on {file_name(results['dataset']['csv'])}",
         created=results["generator"].get("created"),
         sections=[summary, overview, *([trust] if trust else []), samples_section(samples),
                   methods_section(results, keep_figures=keep_figures),
                   reproducibility_section(results)],
+        headline=results["aggregate"]["verdict"]["headline"],
     )
 
 
@@ -92,10 +95,17 @@ def _worker_count(n_samples: int, workers: int | None, keep_figures: bool) -> in
 
 
 @contextmanager
-def _drawing(cards: list[SampleInput], workers: int) -> Iterator[Callable[[], list[SampleSection]]]:
+def _drawing(cards: list[SampleInput], workers: int,
+             progress: bool = False) -> Iterator[Callable[[], list[SampleSection]]]:
     """Start drawing every card; the context yields a function that returns them in input order."""
+    from tqdm.auto import tqdm
+
+    def counted(sections: Iterable[SampleSection]) -> list[SampleSection]:
+        return list(tqdm(sections, total=len(cards), desc="drawing figures", unit="e-mail",
+                         disable=not progress or not cards))
+
     if workers == 1:
-        yield lambda: [sample_section(card) for card in cards]
+        yield lambda: counted(sample_section(card) for card in cards)
         return
     from joblib import Parallel, delayed
 
@@ -107,7 +117,7 @@ def _drawing(cards: list[SampleInput], workers: int) -> Iterator[Callable[[], li
     pending = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="all")(
         delayed(sample_section)(card) for card in cards)
     try:
-        yield lambda: list(pending)
+        yield lambda: counted(pending)
     finally:
         # After an error (or Ctrl-C) in this process: stop the remaining work instead of waiting.
         pending.close()

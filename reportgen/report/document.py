@@ -128,6 +128,8 @@ class HighlightedText:
     legend: list[LegendStop]
     #: text after the last scored word: cut off by the model's length limit, so never read by it
     unread: str = ""
+    #: what the legend's numbers are
+    legend_title: str = "Word colours, spam log-odds (one scale for the whole report):"
 
 
 Block = Union[Paragraph, Facts, Figure, Table, HighlightedText]
@@ -175,6 +177,8 @@ class Report:
     subtitle: str
     created: str | None
     sections: list[Section]
+    #: the verdict in plain words, with its interval, for the first page
+    headline: str = ""
 
     @property
     def samples(self) -> list[SampleSection]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -201,13 +202,15 @@ def restricted_url_fetcher() -> Any:
     return RestrictedURLFetcher()
 
 
-def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = None) -> tuple[bytes, Any]:
+def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = None,
+                     on_write: Callable[[], None] | None = None) -> tuple[bytes, Any]:
     """Render print-mode HTML to PDF bytes with the restricted fetcher.
 
     Args:
         html: the print flavour of the report (``render_html(..., print_mode=True)``).
         fetcher: a fetcher from :func:`restricted_url_fetcher` (a new one when ``None``).
         created: ISO timestamp for the PDF metadata; ``None`` writes none (deterministic).
+        on_write: called between the page layout and writing the file (fonts, images): progress.
 
     Returns:
         ``(pdf_bytes, fetcher)``; ``fetcher.refused`` lists every URL that was refused.
@@ -229,6 +232,8 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
         else:
             document.metadata.created = created
             document.metadata.modified = created
+        if on_write is not None:
+            on_write()
         # A fixed file identifier and font dates: the same HTML gives the same PDF bytes.
         with _fixed_font_dates(created is None):
             pdf = document.write_pdf(pdf_identifier=b"reportgen-" + SCHEMA_VERSION.encode())
@@ -258,9 +263,48 @@ def _fixed_font_dates(fixed: bool) -> Iterator[None]:
 # ---------------------------------------------------------------------------------------- driver
 
 
+def _with_font_warning(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with a summary warning (and one line on stderr) when a script in it has no font.
+
+    Fonts are a property of the machine that renders, not of the analysis: the note goes into the
+    report, never into results.json.
+    """
+    from reportgen.fonts import missing_font_note, report_texts
+
+    note = missing_font_note(report_texts(results))
+    if note is None:
+        return results
+    print(f"warning: {note}", file=sys.stderr)
+    aggregate = results["aggregate"]
+    return {**results, "aggregate": {**aggregate, "warnings": [*aggregate.get("warnings", []), note]}}
+
+
+@contextmanager
+def _steps(names: list[str], enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A tqdm bar on stderr over the render steps; the context yields ``begin(step_name)``.
+
+    WeasyPrint reports no progress of its own: the bar shows which step runs and how many are done.
+    """
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(names), desc="rendering", unit="step", disable=not enabled or not names) as bar:
+        running = False
+
+        def begin(name: str) -> None:
+            nonlocal running
+            if running:
+                bar.update(1)
+            running = True
+            bar.set_postfix_str(name)
+
+        yield begin
+        if running:
+            bar.update(1)
+
+
 def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterable[str] = ("html", "pdf"), *,
                   deterministic: bool = False, export_assets: bool = False, attention_layer: int | None = None,
-                  attention_head: int | None = None) -> dict[str, Path]:
+                  attention_head: int | None = None, progress: bool = False) -> dict[str, Path]:
     """Render results into ``out_dir``: results.json, report.html and/or report.pdf.
 
     Everything is built in memory first and each file is written atomically (temporary file, then
@@ -276,6 +320,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
             ``out_dir/assets/`` via :func:`reportgen.report.assets.export_assets`.
         attention_layer: text layer for the per-sample attention heatmap (default: the stored one).
         attention_head: attention head (only the head stored in results.json can be shown).
+        progress: tqdm bars on stderr: figures drawn per e-mail, then the HTML and PDF steps.
 
     Returns:
         ``{format: path}`` of the files written (plus ``"assets"`` when exported).
@@ -294,17 +339,23 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
         outputs["json"] = dumps_results(results).encode("utf-8")
     document = None
     if "html" in wanted or "pdf" in wanted or export_assets:
-        document = build_document(results, attention_layer=attention_layer, attention_head=attention_head,
-                                  keep_figures=export_assets)
-    if "html" in wanted:
-        outputs["html"] = render_html(document, rendered=rendered).encode("utf-8")
-    if "pdf" in wanted:
-        pdf, fetcher = render_pdf_bytes(render_html(document, print_mode=True, rendered=rendered), created=rendered)
-        if fetcher.refused:
-            # Cannot happen with our templates (all images are data: URIs); if it does, the report
-            # would silently miss something, so refuse to write it.
-            raise ReportgenError(f"the PDF renderer was asked for outside resources: {', '.join(fetcher.refused[:3])}")
-        outputs["pdf"] = pdf
+        document = build_document(_with_font_warning(results), attention_layer=attention_layer,
+                                  attention_head=attention_head, keep_figures=export_assets, progress=progress)
+    steps = (["HTML"] if "html" in wanted else []) + (["PDF layout", "PDF file"] if "pdf" in wanted else [])
+    with _steps(steps, progress) as begin:
+        if "html" in wanted:
+            begin("HTML")
+            outputs["html"] = render_html(document, rendered=rendered).encode("utf-8")
+        if "pdf" in wanted:
+            begin("PDF layout")
+            pdf, fetcher = render_pdf_bytes(render_html(document, print_mode=True, rendered=rendered),
+                                            created=rendered, on_write=lambda: begin("PDF file"))
+            if fetcher.refused:
+                # Cannot happen with our templates (all images are data: URIs); if it does, the report
+                # would silently miss something, so refuse to write it.
+                raise ReportgenError(
+                    f"the PDF renderer was asked for outside resources: {', '.join(fetcher.refused[:3])}")
+            outputs["pdf"] = pdf
     written: dict[str, Path] = {}
     for fmt in FORMATS:
         if fmt in outputs:

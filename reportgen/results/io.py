@@ -18,7 +18,7 @@ from reportgen.errors import ResultsError
 # Atomic writes live with the other output rules; re-exported for the modules that write results.
 from reportgen.output import atomic_path, write_bytes_atomic, write_text_atomic  # noqa: F401
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
 
 

@@ -15,6 +15,7 @@ from reportgen.report.figures.overview import (
     modality_panels_figure,
     roc_figure,
     top_words_figure,
+    verdict_groups_figure,
 )
 from reportgen.report.figures.sample import (
     attention_heatmap_figure,
@@ -69,4 +70,5 @@ __all__ = [
     "symmetric_limit",
     "text_rollout_figure",
     "top_words_figure",
+    "verdict_groups_figure",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from reportgen.claims import LEAD_SHARE
 from reportgen.names import CLASS_NAMES, ESTIMATOR_NAMES, ESTIMATORS
 from reportgen.report.figures.style import (
     CLASS_COLOURS,
@@ -110,10 +111,11 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
 
     Args:
         samples: results ``samples``.
-        estimator: which split to draw: ``"shapley"`` (default), ``"ig"`` or ``"attention"``.
+        estimator: which split to draw: ``"shapley"`` (default) or ``"ig"``.
 
     Returns:
-        A 2 × 2 figure: (A) |text| and |image| contribution per sample, (B) stacked text/image share,
+        A 2 × 2 figure: (A) signed text and image contribution per sample, (B) stacked text/image share
+        of the push toward the decision (empty and marked for e-mails decided by default),
         (C) text share per true class as box + points, (D) signed text vs image contribution coloured
         by true class (filled = correctly classified, hollow = misclassified).
     """
@@ -139,23 +141,31 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
     every = tick_every(n)
 
     width = 0.4
-    ax_abs.bar(x - width / 2, np.abs(text), width, color=MODALITY_COLOURS["text"], label="text")
-    ax_abs.bar(x + width / 2, np.abs(image), width, color=MODALITY_COLOURS["image"], hatch=IMAGE_HATCH,
+    ax_abs.bar(x - width / 2, text, width, color=MODALITY_COLOURS["text"], label="text")
+    ax_abs.bar(x + width / 2, image, width, color=MODALITY_COLOURS["image"], hatch=IMAGE_HATCH,
                edgecolor="#7a6a20", linewidth=0.3, label="image")
-    ax_abs.set_title("A  Absolute contribution")
-    ax_abs.set_ylabel(f"|{units}|")
+    ax_abs.axhline(0, color="#555555", linewidth=0.6)
+    ax_abs.set_title("A  Contribution (+ spam, − ham)")
+    ax_abs.set_ylabel(units)
     # One legend for A and B, above the panels, so it never covers a bar.
     # (Its title names the estimator: a suptitle and an "outside" legend overlap in constrained layout.)
     fig.legend(*ax_abs.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False,
                title=title, title_fontsize=9)
 
-    ax_rel.bar(x, 100 * shares, 0.8, color=MODALITY_COLOURS["text"], label="text")
-    ax_rel.bar(x, 100 * (1 - shares), 0.8, bottom=100 * shares, color=MODALITY_COLOURS["image"],
-               hatch=IMAGE_HATCH, edgecolor="#7a6a20", linewidth=0.3, label="image")
-    ax_rel.axhline(50, color="#555555", linewidth=0.6, linestyle=":")
+    drawn = np.nan_to_num(shares, nan=0.0)
+    defaulted = ~np.isfinite(shares)
+    ax_rel.bar(x, 100 * drawn, 0.8, color=MODALITY_COLOURS["text"], label="text")
+    ax_rel.bar(x, np.where(defaulted, 0.0, 100 * (1 - drawn)), 0.8, bottom=100 * drawn,
+               color=MODALITY_COLOURS["image"], hatch=IMAGE_HATCH, edgecolor="#7a6a20", linewidth=0.3,
+               label="image")
+    for position in x[defaulted]:
+        # No share to draw: the empty e-mail's score already decided it.
+        ax_rel.text(position, 50, "by default", rotation=90, ha="center", va="center", fontsize=6, color="#555555")
+    for level in (100 * (1 - LEAD_SHARE), 100 * LEAD_SHARE):
+        ax_rel.axhline(level, color="#555555", linewidth=0.6, linestyle=":")
     ax_rel.set_ylim(0, 100)
-    ax_rel.set_title("B  Relative share (100 %)")
-    ax_rel.set_ylabel("share of |contribution| (%)")
+    ax_rel.set_title("B  Share of the push toward the decision")
+    ax_rel.set_ylabel("text share (%)")
 
     for ax in (ax_abs, ax_rel):
         ax.set_xticks(x[::every], labels=[plain(lbl) for lbl in labels[::every]], rotation=90)
@@ -177,9 +187,10 @@ def modality_panels_figure(samples: Sequence[Mapping[str, Any]], estimator: str 
                               for k in groups])
     ax_cls.set_xlim(-0.6, len(groups) - 0.4)
     ax_cls.set_ylim(-2, 102)
-    ax_cls.axhline(50, color="#555555", linewidth=0.6, linestyle=":")
+    for level in (100 * (1 - LEAD_SHARE), 100 * LEAD_SHARE):
+        ax_cls.axhline(level, color="#555555", linewidth=0.6, linestyle=":")
     ax_cls.set_title("C  Text share by true class")
-    ax_cls.set_ylabel("text share of |contribution| (%)")
+    ax_cls.set_ylabel("text share of the push (%)")
 
     # D: signed contributions; shape + colour = true class, fill = correct.
     for s, t, i in zip(samples, text, image):
@@ -233,23 +244,25 @@ def _box(ax: Any, position: float, values: np.ndarray, width: float = 0.5) -> No
 
 @styled
 def estimator_agreement_figure(samples: Sequence[Mapping[str, Any]]) -> Figure:
-    """Text share per sample under the three estimators (IG, Shapley, attention) as a dot plot.
+    """Text share of the push toward the decision per sample under Shapley and Integrated Gradients.
 
     Args:
         samples: results ``samples``.
 
     Returns:
-        One axes: a row per sample, a marker per estimator on a 0–100 % text-share scale, joined by a
-        line whose length shows how much the estimators disagree.
+        One axes: a row per sample, a marker per estimator on a 0–100 % scale, joined by a line whose
+        length shows how much IG departs from Shapley. IG of an e-mail where it did not converge is
+        drawn hollow; e-mails decided by default have no marker.
     """
     n = len(samples)
     fig = column_figure(min(22.0, 3.2 + 0.45 * max(n, 1)))
     ax = fig.add_subplot()
-    ax.set_title("Text share of the decision under each estimator")
+    ax.set_title("Text share of the push toward the decision: Shapley and, as a check, IG")
     if n == 0:
         empty_note(ax, "no samples")
         return fig
     shares = np.array([[100 * text_share_or_nan(s["modality"][e]) for e in ESTIMATORS] for s in samples])
+    unconverged = np.array([bool(s["integrated_gradients"].get("flagged")) for s in samples])
     y = np.arange(n)[::-1]  # first sample on top, as in the tables
     for row, values in zip(y, shares):
         finite = values[np.isfinite(values)]
@@ -257,16 +270,57 @@ def estimator_agreement_figure(samples: Sequence[Mapping[str, Any]]) -> Figure:
             ax.plot([finite.min(), finite.max()], [row, row], color="#bbbbbb", linewidth=2, zorder=1)
     for k, estimator in enumerate(ESTIMATORS):
         style = ESTIMATOR_STYLE[estimator]
-        ax.scatter(shares[:, k], y, s=26 if n <= 40 else 12, zorder=3, color=style["color"], marker=style["marker"],
+        hollow = unconverged if estimator == "ig" else np.zeros(n, dtype=bool)
+        size = 26 if n <= 40 else 12
+        ax.scatter(shares[~hollow, k], y[~hollow], s=size, zorder=3, color=style["color"], marker=style["marker"],
                    edgecolor="black", linewidth=0.3, label=ESTIMATOR_NAMES[estimator])
-    ax.axvline(50, color="#555555", linewidth=0.6, linestyle=":")
+        if hollow.any():
+            ax.scatter(shares[hollow, k], y[hollow], s=size, zorder=3, facecolor="none", edgecolor=style["color"],
+                       marker=style["marker"], linewidth=1.0, label=f"{ESTIMATOR_NAMES[estimator]} (not converged)")
+    for level in (100 * (1 - LEAD_SHARE), 100 * LEAD_SHARE):
+        ax.axvline(level, color="#555555", linewidth=0.6, linestyle=":")
     ax.set_xlim(-2, 102)
     ax.set_ylim(-0.7, n - 0.3)
     every = tick_every(n, max_ticks=45)  # beyond ~45 rows the labels would overlap: label every k-th
     ax.set_yticks(y[::every], labels=[plain(sample_label(s)) for s in samples][::every])
-    ax.set_xlabel("text share of |text| + |image| (%)  —  0 % = image only, 100 % = text only")
+    ax.set_xlabel("text share of the push toward the decision (%)  —  0 % = picture only, 100 % = text only")
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
     fig.legend(loc="outside lower center", ncols=3, frameon=False)
+    return fig
+
+
+@styled
+def verdict_groups_figure(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> Figure:
+    """Mean text share with its 95 % interval per group (a forest plot), lead bands shaded.
+
+    Args:
+        rows: ``(group name, share summary)`` as results.json ``aggregate.verdict`` / ``groups``.
+
+    Returns:
+        One axes: a row per group (first on top), the mean as a dot, the interval as a line, and the
+        picture band (left) and text band (right) shaded; groups without a share say so.
+    """
+    n = len(rows)
+    fig = column_figure(min(20.0, 2.6 + 0.5 * max(n, 1)))
+    ax = fig.add_subplot()
+    ax.set_title("Text share of the push toward the decision, by group (95 % interval)")
+    ax.axvspan(0, 100 * (1 - LEAD_SHARE), color=MODALITY_COLOURS["image"], alpha=0.18, linewidth=0)
+    ax.axvspan(100 * LEAD_SHARE, 100, color=MODALITY_COLOURS["text"], alpha=0.10, linewidth=0)
+    y = np.arange(n)[::-1]
+    for row, (_, summary) in zip(y, rows):
+        share, ci = summary.get("text_share"), summary.get("ci95")
+        if share is None:
+            ax.text(50, row, "no e-mail counted", ha="center", va="center", fontsize=6.5, color="#555555")
+            continue
+        if ci:
+            ax.plot([100 * ci[0], 100 * ci[1]], [row, row], color="#333333", linewidth=1.4, zorder=2)
+        ax.scatter([100 * share], [row], s=24, color="#D55E00", edgecolor="black", linewidth=0.3, zorder=3)
+    ax.set_yticks(y, labels=[plain(f"{name} (n = {summary['n']})", limit=40) for name, summary in rows])
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.text(100 * (1 - LEAD_SHARE) / 2, n - 0.45, "picture leads", ha="center", va="top", fontsize=6.5)
+    ax.text(100 * (1 + LEAD_SHARE) / 2, n - 0.45, "text leads", ha="center", va="top", fontsize=6.5)
+    ax.set_xlabel("text share of the push toward the decision (%)")
     return fig
 
 
@@ -298,14 +352,16 @@ def top_words_figure(top_words: Sequence[Mapping[str, Any]], cls: str, max_words
     colours = [cmap(0.5 + np.sign(v) * (0.225 + 0.275 * abs(v) / limit)) for v in scores]
     y = np.arange(len(words))[::-1]
     ax.barh(y, scores, 0.7, color=colours, edgecolor="#333333", linewidth=0.4)
-    ax.set_yticks(y, labels=[plain(w["word"], limit=28) for w in words])
+    kinds = {"number": " [number]", "punctuation": " [punct.]"}
+    ax.set_yticks(y, labels=[plain(w["word"], limit=28) + kinds.get(str(w.get("kind", "word")), "") for w in words])
     ax.axvline(0, color="#333333", linewidth=0.6)
     span = limit
     # Room for the count labels on the side(s) the bars grow towards, a sliver on the other.
     ax.set_xlim(min(0.0, scores.min()) - (0.3 if scores.min() < 0 else 0.03) * span,
                 max(0.0, scores.max()) + (0.3 if scores.max() > 0 else 0.03) * span)
     for row, value, word in zip(y, scores, words):
-        ax.annotate(f"n = {int(word['count'])}", (value, row), xytext=(3 if value >= 0 else -3, 0),
+        seen = int(word.get("n_seen", word["count"]))
+        ax.annotate(f"n = {int(word['count'])} / {seen}", (value, row), xytext=(3 if value >= 0 else -3, 0),
                     textcoords="offset points", ha="left" if value >= 0 else "right", va="center", fontsize=6.5)
-    ax.set_xlabel("mean signed attribution (+ toward spam, − toward ham)")
+    ax.set_xlabel("mean score over the e-mails it was seen in (log-odds; + toward spam, − toward ham)")
     return fig

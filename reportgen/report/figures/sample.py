@@ -46,13 +46,13 @@ from reportgen.report.figures.style import (
 
 @styled
 def modality_split_figure(modality: Mapping[str, Any]) -> Figure:
-    """One sample's text vs image split under each estimator, as three small bar charts.
+    """One sample's text vs image split under Shapley and IG, as two bar charts on one scale.
 
-    Each estimator keeps its own axis because the units differ (log-odds for IG and Shapley, a
-    share for attention); each bar pair is annotated with the text share.
+    Both are in log-odds, so both axes share their limits; each title gives the text's share of the
+    push toward the decision (or says the e-mail was decided by default).
 
     Args:
-        modality: one sample's ``modality`` dict (``ig``, ``shapley``, ``attention``).
+        modality: one sample's ``modality`` dict (``shapley``, ``ig``).
 
     Returns:
         A figure with one axes per estimator present in ``modality``.
@@ -67,6 +67,10 @@ def modality_split_figure(modality: Mapping[str, Any]) -> Figure:
     axes = fig.subplots(1, count, squeeze=False, gridspec_kw={
         "left": left / 16.0, "right": 1 - right / 16.0, "top": 1 - top / 5.5, "bottom": bottom / 5.5,
         "wspace": gap / axes_w})[0]
+    everything = [float(modality[e][k]) for e in present for k in ("text", "image")]
+    limit = symmetric_limit(everything) if everything else 1.0
+    low = min([0.0, *everything]) - 0.15 * limit
+    high = max([0.0, *everything]) + 0.2 * limit
     for ax, estimator in zip(axes, present):
         entry = modality[estimator]
         values = [float(entry["text"]), float(entry["image"])]
@@ -76,14 +80,12 @@ def modality_split_figure(modality: Mapping[str, Any]) -> Figure:
         ax.axhline(0, color="#555555", linewidth=0.6)
         ax.set_xticks([0, 1], labels=["text", "image"])
         ax.set_ylabel(ESTIMATOR_UNITS[estimator], fontsize=7)
-        limit = symmetric_limit(values) if estimator != "attention" else max(1e-9, max(map(abs, values)))
-        low = min(0.0, min(values)) - 0.15 * limit
-        ax.set_ylim(low, max(0.0, max(values)) + 0.2 * limit)
+        ax.set_ylim(low, high)
         share = text_share_or_nan(entry)
-        note = "text share n/a" if math.isnan(share) else f"text share {100 * share:.0f} %"
+        note = "decided by default" if math.isnan(share) else f"text share of the push {100 * share:.0f} %"
         ax.set_title(f"{ESTIMATOR_NAMES[estimator]}\n{note}", fontsize=8)
         for bar, value in zip(bars, values):
-            ax.annotate(f"{value:+.3g}" if estimator != "attention" else f"{value:.3g}",
+            ax.annotate(f"{value:+.3g}",
                         (bar.get_x() + bar.get_width() / 2, value), xytext=(0, 2 if value >= 0 else -2),
                         textcoords="offset points", ha="center", va="bottom" if value >= 0 else "top",
                         fontsize=6.5)
@@ -126,7 +128,7 @@ def _upsample(grid: np.ndarray, height: int, width: int, interpolation: str) -> 
 @styled
 def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[float]], *, signed: bool = True,
                          title: str | None = None, interpolation: Literal["nearest", "bilinear"] = "bilinear",
-                         alpha: float = 0.8) -> Figure:
+                         alpha: float = 0.8, limit: float | None = None, noise_floor: float = 0.0) -> Figure:
     """The email picture beside the same picture with a patch-grid heatmap laid over it.
 
     The overlay's opacity grows with |score|, so patches with no influence leave the picture visible.
@@ -140,6 +142,9 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
         title: figure title.
         interpolation: how the grid is upsampled to the picture: ``"nearest"`` or ``"bilinear"``.
         alpha: opacity of the strongest patch.
+        limit: for signed scores, the |score| at the colour map's ends (the report's one scale, in
+            log-odds); default: this grid's own max |score|.
+        noise_floor: signed patches with |score| below this are not coloured at all.
 
     Returns:
         The figure: picture axes (when a picture is given), overlay axes and a colour bar.
@@ -153,10 +158,10 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     else:
         height, width = scores.shape[0] * 16, scores.shape[1] * 16
     if signed:
-        limit = symmetric_limit(scores)
+        limit = symmetric_limit(scores) if limit is None else float(limit)
         norm = Normalize(vmin=-limit, vmax=limit)
         cmap = matplotlib.colormaps[DIVERGING_CMAP]
-        label = "attribution (+ spam, − ham)"
+        label = "log-odds (+ spam, − ham)"
         flat = False
     else:
         # Rollout maps are often nearly flat (every patch ≈ 1/N): a 0-based scale would paint the
@@ -198,6 +203,9 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     rgba = cmap(norm(upsampled))
     if signed:
         strength = np.abs(upsampled) / norm.vmax
+        # Below the floor nothing is coloured (a patch's own score, before upsampling blurs it).
+        quiet = _upsample((np.abs(np.nan_to_num(scores)) < noise_floor).astype(float), height, width, "nearest")
+        strength = np.where(quiet > 0.5, 0.0, strength)
     elif flat:  # nothing stands out: leave the picture uncovered and say so in the title
         strength = np.zeros_like(upsampled)
     else:

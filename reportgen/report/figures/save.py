@@ -22,8 +22,8 @@ _SAVE_OPTIONS: dict[str, Any] = {"dpi": "figure", "facecolor": "white", "edgecol
 @contextmanager
 def _save_context(salt: str) -> Iterator[None]:
     # Salted ids and glyphs as paths: identical bytes on every run and on machines without the font.
-    # DejaVu Sans has no CJK glyphs: such tokens show as boxes in tick labels (the HTML text itself
-    # shows them); one warning per glyph per figure would only bury real warnings.
+    # Glyphs no installed font has show as boxes in tick labels; reportgen.fonts has already said so
+    # once (stderr and the report's summary): one warning per glyph per figure would bury real ones.
     rc = {"svg.hashsalt": salt, "svg.fonttype": "path", "pdf.fonttype": 42, "savefig.bbox": "standard"}
     with rc_params(rc), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")

@@ -26,7 +26,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from reportgen.analysis.aggregate import text_share
+from reportgen.fonts import figure_families
 from reportgen.names import ESTIMATORS
 
 #: One centimetre in inches (matplotlib sizes figures in inches).
@@ -50,19 +50,18 @@ IMAGE_HATCH = "///"
 ESTIMATOR_STYLE = {
     "ig": {"color": "#0072B2", "marker": "o"},
     "shapley": {"color": "#D55E00", "marker": "s"},
-    "attention": {"color": "#009E73", "marker": "D"},
 }
 ESTIMATOR_UNITS = {
     "ig": "IG attribution (spam log-odds)",
     "shapley": "Shapley value φ (spam log-odds)",
-    "attention": "fusion attention share",
 }
 WARNING_COLOUR = "#D55E00"
 NEUTRAL_COLOUR = "#0072B2"
 
-#: rcParams every figure is built under: bundled DejaVu Sans, print-size fonts, no mathtext surprises.
+#: rcParams every figure is built under: DejaVu Sans (bundled) then per-glyph fallback through the
+#: installed fonts of reportgen.fonts.FONT_FAMILIES (CJK, emoji, …), print-size fonts, no mathtext surprises.
 STYLE: dict[str, Any] = {
-    "font.family": "DejaVu Sans",
+    "font.family": figure_families(),
     "text.usetex": False,  # e-mail text must never reach a LaTeX run, whatever the user's rc says
     "font.size": 8,
     "axes.titlesize": 9,
@@ -116,18 +115,19 @@ def place(fig: Figure, left_cm: float, bottom_cm: float, width_cm: float, height
 
 
 def text_width_cm(labels: Sequence[str], size_pt: float) -> float:
-    """The widest label's advance width in cm at ``size_pt`` in the figures' font (DejaVu Sans).
+    """The widest label's advance width in cm at ``size_pt`` in the figures' fonts (with their fallback).
 
     Measured with FreeType directly (a few microseconds per label): the matplotlib Text machinery
     that layout engines go through costs a thousand times more. A 5 % allowance covers hinting.
     """
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
-    font = get_font(findfont(FontProperties(family=STYLE["font.family"])))
+    # The whole fallback list, as matplotlib's renderers use it: CJK glyphs are about twice as wide as Latin.
+    font = get_font([findfont(FontProperties(family=family)) for family in STYLE["font.family"]])
     font.clear()
     font.set_size(size_pt, 72)  # at 72 dpi one pixel is one point
     widest = 0.0
-    with warnings.catch_warnings():  # missing (CJK) glyphs: measured as the box drawn for them
+    with warnings.catch_warnings():  # glyphs no installed font has: measured as the box drawn for them
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         for label in labels:
             font.set_text(label, 0.0)
@@ -159,9 +159,10 @@ def symmetric_limit(values: Any) -> float:
 
 
 def text_share_or_nan(entry: Mapping[str, Any]) -> float:
-    """:func:`reportgen.analysis.aggregate.text_share` (the report's one definition) with NaN for "undefined"."""
-    share = text_share(entry)
-    return math.nan if share is None else share
+    """The estimate's text share of the push toward the decision (:mod:`reportgen.claims`, stored in
+    results.json), NaN when the e-mail was decided by default."""
+    share = entry.get("text_share")
+    return math.nan if share is None else float(share)
 
 
 def check_estimator(estimator: str) -> None:
@@ -209,18 +210,21 @@ def rc_params(overrides: Mapping[str, Any]) -> Iterator[None]:
         params.update(saved)
 
 
-def diverging_colour(score: float, scale: float) -> tuple[str, str]:
+def diverging_colour(score: float, scale: float, noise_floor: float = 0.0) -> tuple[str, str]:
     """Background and text colour of ``score`` on the diverging map, symmetric around 0.
 
     The figures' own map, so highlighted words in the page and heatmaps read the same way.
 
     Args:
-        score: a signed attribution (positive = toward spam).
-        scale: the absolute score that maps to the map's ends (the sample's largest |score|).
+        score: a signed attribution (positive = toward spam), in log-odds.
+        scale: the |score| that maps to the map's ends (the report's one colour scale).
+        noise_floor: scores smaller than this stay uncoloured (white).
 
     Returns:
         ``(background, text_colour)`` as ``#rrggbb``.
     """
+    if abs(score) < noise_floor:
+        return "#ffffff", "#000000"
     position = 0.5 if scale <= 0 else 0.5 + 0.5 * max(-1.0, min(1.0, score / scale))
     rgba = matplotlib.colormaps[DIVERGING_CMAP](position)
     return _hex(rgba), _text_colour(rgba)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from statistics import median as _statistics_median
+from pathlib import PurePath
 from typing import Any
 
 from matplotlib.figure import Figure as MplFigure
 
-from reportgen.analysis.aggregate import text_share as _text_share
-from reportgen.analysis.aggregate import verdict_label
-from reportgen.names import ESTIMATORS
 from reportgen.report.document import RASTER_DPI, Figure
 from reportgen.report.figures import figure_to_data_uri
 
-#: Per estimator key: the text's share of one sample's decision (``None`` when undefined).
-Shares = dict[str, float | None]
+#: The report's one colour scale: ``{"limit", "noise_floor"}`` in log-odds (results.json
+#: ``aggregate.colour_scale``).
+ColourScale = dict[str, float]
 
 
 def pct(value: float | None, decimals: int = 0) -> str:
@@ -23,31 +21,19 @@ def pct(value: float | None, decimals: int = 0) -> str:
     return "n/a" if value is None else f"{100 * value:.{decimals}f}\u00a0%"
 
 
-def shares(modality: dict[str, Any]) -> Shares:
-    """Text share per estimator, by the same rule as the aggregate (reportgen.analysis.aggregate.text_share)."""
-    return {key: _text_share(modality[key]) for key in ESTIMATORS}
+def colour_scale(results: dict[str, Any]) -> ColourScale:
+    """The report's one colour scale (log-odds) and noise floor, from results.json ``aggregate.colour_scale``."""
+    scale = results["aggregate"]["colour_scale"]
+    return {"limit": float(scale["limit"]), "noise_floor": float(scale["noise_floor"])}
 
 
-def dominant(share: float | None) -> str:
-    """"text", "image", "balanced" or "n/a", by the aggregate's thresholds."""
-    return {"text-dominant": "text", "image-dominant": "image", "balanced": "balanced"}.get(verdict_label(share), "n/a")
+def file_name(path: str) -> str:
+    """The last part of a path: the name a reader needs before the reproducibility appendix.
 
-
-def mean(values: list[float | None]) -> float | None:
-    """Mean of the values that are not ``None`` (``None`` when there are none)."""
-    kept = [v for v in values if v is not None]
-    return sum(kept) / len(kept) if kept else None
-
-
-def median(values: list[float | None]) -> float | None:
-    """Median of the values that are not ``None`` (``None`` when there are none)."""
-    kept = [v for v in values if v is not None]
-    return _statistics_median(kept) if kept else None
-
-
-def is_word(text: str) -> bool:
-    """True when ``text`` has a letter or digit (punctuation tokens are not words to a reader)."""
-    return any(ch.isalnum() for ch in text)
+    A local path says nothing to a reader of a shared report and may say too much about the machine
+    it ran on; the full path and the checkpoint's sha256 are in the reproducibility appendix.
+    """
+    return PurePath(str(path)).name or str(path)
 
 
 def chart(name: str, caption: str, alt: str, fig: MplFigure, *, keep: bool, wide: bool = False,

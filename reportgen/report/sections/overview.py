@@ -1,4 +1,4 @@
-""""All e-mails together": accuracy, the modality split across e-mails and the words that push.
+""""All e-mails together": accuracy, text or picture over every e-mail, the explained e-mails' splits, words.
 
 The section is a list of block builders (:data:`EXPLANATION_BLOCKS`) run in order on an
 :class:`OverviewInput`; a new explanation method adds its charts by appending one builder.
@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS, OUTCOME_NAMES, OUTCOMES
-from reportgen.report import figures
+from reportgen.names import OUTCOME_NAMES
+from reportgen.report import figures, wording
 from reportgen.report.document import Block, Paragraph, Section, Table
-from reportgen.report.sections.common import Shares, chart, mean
+from reportgen.report.sections.common import chart
 
 _INTRO = "Scores explain the spam log-odds: positive values push toward spam, negative toward ham."
 
@@ -23,8 +23,6 @@ class OverviewInput:
     """What the overview's block builders read."""
 
     results: dict[str, Any]
-    #: per explained sample, the text share of each estimator
-    shares: list[Shares]
     #: keep matplotlib figures on the blocks (asset export)
     keep_figures: bool
 
@@ -34,19 +32,18 @@ class OverviewInput:
         return self.results["samples"]
 
 
-def overview_section(results: dict[str, Any], shares: list[Shares], *, keep_figures: bool) -> Section:
+def overview_section(results: dict[str, Any], *, keep_figures: bool) -> Section:
     """The "All e-mails together" section (id ``aggregate``).
 
     Args:
         results: a validated results.json dict.
-        shares: per explained sample, the text share of each estimator.
         keep_figures: keep the matplotlib figures on the :class:`Figure` blocks.
     """
-    context = OverviewInput(results, shares, keep_figures)
-    blocks = _metrics_blocks(context)
+    context = OverviewInput(results, keep_figures)
+    blocks = _metrics_blocks(context) + _verdict_blocks(context)
     if not context.samples:
-        blocks.append(Paragraph("No e-mail was explained in detail, so there are no modality or word charts; "
-                                "explain some with analyze's --samples or --rows."))
+        blocks.append(Paragraph("No e-mail was explained in detail, so there are no per-e-mail modality or word "
+                                "charts; explain some with analyze's --samples or --rows."))
     else:
         for build in EXPLANATION_BLOCKS:
             blocks.extend(build(context))
@@ -78,41 +75,58 @@ def _metrics_blocks(context: OverviewInput) -> list[Block]:
     return blocks
 
 
-def _modality_blocks(context: OverviewInput) -> list[Block]:
+def _verdict_blocks(context: OverviewInput) -> list[Block]:
+    """Text or picture over every predicted e-mail and by group: the verdict's evidence."""
+    aggregate = context.results["aggregate"]
+    rows = _verdict_rows(aggregate)
+    table_rows = []
+    for name, group in rows:
+        ci = group.get("ci95")
+        table_rows.append([name, group["n"], group["n_decided_by_default"], wording.percent(group["text_share"]),
+                           "—" if not ci else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}\u00a0%",
+                           wording.SOURCE_LABELS[group["leading"]] + (" (uncertain)" if group["hedged"] else "")])
     return [
-        chart("modality_panels",
-              "How much of each decision comes from the text and how much from the picture, per e-mail, per class "
-              "and as a text-versus-picture scatter.",
-              "Four panels of text and image contributions to the spam score.",
-              figures.modality_panels_figure(context.samples), keep=context.keep_figures, wide=True),
-        chart("estimator_agreement",
-              "Each dot is one e-mail: if the three ways of measuring the text's share agreed, the dots would line "
-              "up.",
-              "Text share of the decision according to three estimators, per e-mail.",
-              figures.estimator_agreement_figure(context.samples), keep=context.keep_figures),
-        _modality_groups_table(context),
+        Table(name="verdict_groups",
+              caption="Text or picture, by group: the mean share of the push toward the decision that came from the "
+                      "text (the picture has the rest), with its 95 % bootstrap interval, over every predicted e-mail "
+                      "not decided by default (those are counted separately).",
+              columns=["Group", "E-mails counted", "Decided by default", "Text share", "95 % interval",
+                       "Leading source"],
+              rows=table_rows),
+        chart("verdict_groups",
+              "The text's share of the push toward each decision, with its 95 % interval, over every predicted "
+              "e-mail and by group; the shaded bands are where the text (right) or the picture (left) leads.",
+              "Dot-and-interval chart of the mean text share by group.",
+              figures.verdict_groups_figure(rows), keep=context.keep_figures),
     ]
 
 
-def _modality_groups_table(context: OverviewInput) -> Table:
-    samples, shares = context.samples, context.shares
-    groups: list[tuple[str, list[int]]] = [("All explained", list(range(len(samples))))]
-    for value, name in ((1, "True spam"), (0, "True ham")):
-        groups.append((name, [i for i, s in enumerate(samples) if s["label"] == value]))
-    for outcome in OUTCOMES:
-        groups.append((f"Outcome {outcome} ({OUTCOME_NAMES[outcome]})",
-                       [i for i, s in enumerate(samples) if s.get("outcome") == outcome]))
-    rows = []
-    for name, members in groups:
-        if not members:
-            continue
-        means = [mean([shares[i][key] for i in members]) for key in ESTIMATORS]
-        rows.append([name, len(members)] + ["n/a" if v is None else v for v in means])
-    return Table(
-        name="modality_by_group",
-        caption="Average share of the decision credited to the text (the rest goes to the picture), by group.",
-        columns=["Group", "E-mails"] + [f"Text share ({ESTIMATOR_NAMES[key]})" for key in ESTIMATORS],
-        rows=rows, decimals=2)
+def _verdict_rows(aggregate: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(group name, share summary) in reading order: all, by true class, by outcome, by language."""
+    groups = aggregate["groups"]
+    rows = [("All predicted e-mails", aggregate["verdict"])]
+    rows += [(f"True {name}", group) for name, group in groups["true_class"].items()]
+    rows += [(f"Outcome {name} ({OUTCOME_NAMES[name]})", group) for name, group in groups["outcome"].items()]
+    rows += [(f"Language {name}", group) for name, group in groups["language"].items()]
+    return rows
+
+
+def _modality_blocks(context: OverviewInput) -> list[Block]:
+    agreement = context.results["aggregate"]["ig_agreement"]
+    return [
+        chart("modality_panels",
+              "The explained e-mails: how much the text and the picture moved each one's spam score (Shapley values, "
+              "log-odds), the text's share of the push toward the decision, by true class, and text against "
+              "picture.",
+              "Four panels of text and picture contributions to the spam score.",
+              figures.modality_panels_figure(context.samples), keep=context.keep_figures, wide=True),
+        chart("estimator_agreement",
+              f"A check, not a vote: Integrated Gradients names the same leading source as Shapley for "
+              f"{agreement['n_agree']} of {agreement['n_compared']} explained e-mails. If the two splits agreed "
+              f"exactly the two markers of a row would coincide.",
+              "Text share of the push toward the decision per e-mail under Shapley and Integrated Gradients.",
+              figures.estimator_agreement_figure(context.samples), keep=context.keep_figures),
+    ]
 
 
 def _top_word_blocks(context: OverviewInput) -> list[Block]:
@@ -127,16 +141,18 @@ def _top_word_blocks(context: OverviewInput) -> list[Block]:
             continue
         blocks.append(chart(
             f"top_words_{cls}",
-            f"The words that most often pushed e-mails toward {cls} ({colour}), with their average push and how "
-            f"many e-mails (n) had them among their strongest words.",
+            f"Words whose mean score pushes toward {cls} ({colour}), with how many explained e-mails had them "
+            f"among their strongest words and how many they were seen in (n = strongest / seen). Punctuation and "
+            f"numbers are marked and listed after the words.",
             f"Bar chart of the strongest words toward {cls}.", figures.top_words_figure(top[cls], cls),
             keep=context.keep_figures))
         blocks.append(Table(
             name=f"top_words_{cls}",
-            caption=f"Words that push toward {cls}: how many explained e-mails had them among their strongest "
-                    f"words and their average score.",
-            columns=["Word", "E-mails", "Mean score"],
-            rows=[[w["word"], w["count"], w["mean_score"]] for w in top[cls]]))
+            caption=f"Words that push toward {cls} on average: a word appears in one list only, by the sign of its "
+                    f"mean score (log-odds) over the e-mails it was seen in.",
+            columns=["Word", "Kind", "Among strongest in", "Seen in", "Mean score"],
+            rows=[[w["word"], w.get("kind", "word"), w["count"], w.get("n_seen", w["count"]), w["mean_score"]]
+                  for w in top[cls]]))
     return blocks
 
 

@@ -13,14 +13,10 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
-from reportgen.analysis.aggregate import (
-    IG_RELATIVE_DELTA_LIMIT,
-    ig_flagged,
-    ig_relative_delta,
-)
+from reportgen.claims import IG_RELATIVE_DELTA_LIMIT, ig_flagged, ig_relative_delta
 from reportgen.errors import ResultsError
 from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS, OUTCOME_NAMES, class_name
-from reportgen.report import figures
+from reportgen.report import figures, wording
 from reportgen.report.document import (
     Block,
     Facts,
@@ -32,7 +28,7 @@ from reportgen.report.document import (
     Table,
     WordSpan,
 )
-from reportgen.report.sections.common import Shares, chart, dominant, pct
+from reportgen.report.sections.common import ColourScale, chart, pct
 from reportgen.report.sections.trust import sample_blocks as faithfulness_blocks
 
 
@@ -46,8 +42,8 @@ class SampleInput:
     sample: dict[str, Any]
     #: results.json ``methods``
     methods: dict[str, Any]
-    #: text share per estimator
-    share: Shares
+    #: the report's one colour scale for words and picture patches (log-odds)
+    colour: ColourScale
     attention_layer: int | None
     attention_head: int | None
     #: keep matplotlib figures on the blocks (asset export)
@@ -63,6 +59,17 @@ class SampleInput:
         """IG's completeness gap as a share of |f(input) − f(baseline)|."""
         ig = self.sample["integrated_gradients"]
         return ig.get("relative_delta", ig_relative_delta(ig["delta"], ig["f_input"], ig["f_baseline"]))
+
+    @property
+    def flagged(self) -> bool:
+        """Whether IG did not converge for this e-mail (its colours are unreliable)."""
+        ig = self.sample["integrated_gradients"]
+        return bool(ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])))
+
+    @property
+    def unreliable(self) -> str:
+        """The caption prefix of every colour that comes from an unconverged IG ("" when converged)."""
+        return "Unreliable: Integrated Gradients did not converge for this e-mail. " if self.flagged else ""
 
     def raster(self, name: str, caption: str, alt: str, fig: Any) -> Block:
         """A per-sample chart block (PNG) named ``<card id>_<name>``."""
@@ -102,7 +109,8 @@ def samples_section(samples: list[SampleSection]) -> Section:
                        blocks=[Paragraph("No e-mail was explained in detail (analyze's --samples or --rows choose "
                                          "which ones are).")])
     table = Table(
-        name="sample_index", caption="The e-mails explained in detail; the number in the first column leads to each one.",
+        name="sample_index",
+        caption="The e-mails explained in detail; the number in the first column leads to each one.",
         columns=["#", "Row", "True label", "Prediction", "P(spam)", "Outcome", "Why chosen"],
         rows=[[i + 1, s.row, s.label, s.prediction, s.prob_spam, s.outcome or "—", s.reason]
               for i, s in enumerate(samples)],
@@ -113,16 +121,38 @@ def samples_section(samples: list[SampleSection]) -> Section:
 
 
 def _warnings(context: SampleInput) -> list[str]:
-    ig = context.sample["integrated_gradients"]
-    if not ig.get("flagged", ig_flagged(ig["delta"], ig["f_input"], ig["f_baseline"])):
+    if not context.flagged:
         return []
-    return [f"Integrated Gradients did not converge well for this e-mail: the attributions miss "
+    steps = context.sample["integrated_gradients"]["n_steps"]
+    return [f"Integrated Gradients did not converge for this e-mail even with {steps} steps: the attributions miss "
             f"{100 * context.ig_relative_delta:.1f} % of the score change (more than "
-            f"{100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). Treat its word and picture scores as approximate; more "
-            f"--ig-steps would help."]
+            f"{100 * IG_RELATIVE_DELTA_LIMIT:.0f} %). Its word and picture colours are unreliable and it feeds no "
+            f"summary; raise --ig-max-steps."]
 
 
 # ------------------------------------------------------------------------------------ card blocks
+
+
+def _decision(context: SampleInput) -> list[Block]:
+    """Where the score starts (the empty e-mail), what each part added, and which part carried it."""
+    sample = context.sample
+    modality = sample["modality"]
+    image_baseline = (context.methods.get("integrated_gradients") or {}).get("image_baseline")
+    shapley = modality["shapley"]
+    return [
+        Paragraph(wording.baseline_sentence(shapley, image_baseline), kind="lead"),
+        Paragraph(wording.leading_sentence(modality, sample["prediction"])),
+        Table(name=f"{context.id}_modality",
+              caption="The same numbers as the sentence above (log-odds): what the empty e-mail scores, what the "
+                      "text and the picture added, and the text's share of the push toward the decision. Integrated "
+                      "Gradients is a check on the Shapley split, not a second vote.",
+              columns=["Estimator", "Empty e-mail", "Text", "Picture", "E-mail", "Text share", "Leading source"],
+              rows=[[ESTIMATOR_NAMES[key], float(shapley["f_none"]), float(modality[key]["text"]),
+                     float(modality[key]["image"]), float(shapley["f_full"]),
+                     wording.percent(modality[key].get("text_share")),
+                     wording.SOURCE_LABELS[modality[key]["leading"]]] for key in ESTIMATORS],
+              decimals=3),
+    ]
 
 
 def _facts(context: SampleInput) -> list[Block]:
@@ -132,44 +162,50 @@ def _facts(context: SampleInput) -> list[Block]:
              ("Prediction", class_name(sample["prediction"])), ("P(spam)", f"{p_spam:.3f}"),
              ("P(ham)", f"{float(sample['probabilities']['ham']):.3f}")]
     if sample.get("logits"):
-        facts.append(("Spam log-odds", f"{float(sample['logits']['spam']) - float(sample['logits']['ham']):+.3f}"))
+        facts.append(("Spam log-odds",
+                      wording.signed(float(sample["logits"]["spam"]) - float(sample["logits"]["ham"]))))
     if sample.get("outcome"):
         facts.append(("Outcome", f"{sample['outcome']} ({OUTCOME_NAMES[sample['outcome']]})"))
+    if sample.get("language"):
+        facts.append(("Language", str(sample["language"])))
     facts.append(("Why chosen", str(sample.get("reason", "—"))))
     facts.append(("Picture", str(sample.get("pic", "—"))))
     return [Facts(facts, name=f"{context.id}-facts")]
 
 
 def _highlighted_text(context: SampleInput) -> list[Block]:
-    spans, legend, scale, unread = _word_spans(context.sample["words"], str(context.sample["text"]))
+    spans, legend, unread = _word_spans(context.sample["words"], str(context.sample["text"]), context.colour)
     unread = unread if unread.strip() else ""
-    unread_note = " Grey italic text at the end lies beyond the model's length limit and was not read." if unread else ""
+    unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
+                   if unread else "")
     return [HighlightedText(
         name=f"{context.id}-text",
-        caption=f"Each word is coloured by how strongly it pushed this e-mail toward spam (red) or toward ham "
-                f"(blue); the strongest word scores {scale:.3f}.{unread_note}",
+        caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
+                f"spam, blue toward ham) on the report's one scale. "
+                f"{wording.strongest_word_caption(context.sample['words'])}{unread_note}",
         spans=spans, legend=legend, unread=unread)]
 
 
-def _direction(score: float, scale: float) -> str:
-    # Words within 5 % of the scale are "neutral": colouring them would suggest a signal that is noise.
-    if scale <= 0 or abs(score) < 0.05 * scale:
+def _direction(score: float, noise_floor: float) -> str:
+    # Below the noise floor a word is "neutral": colouring it would suggest a signal that is noise.
+    if abs(score) < noise_floor:
         return "neutral"
     return "spam" if score > 0 else "ham"
 
 
-def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan], list[LegendStop], float, str]:
-    """Coloured spans for ``words``, aligned with the e-mail ``text`` to keep its spacing.
+def _word_spans(words: list[dict[str, Any]], text: str, colour: ColourScale
+                ) -> tuple[list[WordSpan], list[LegendStop], str]:
+    """Coloured spans for ``words`` on the report's one scale, aligned with the e-mail ``text``.
 
-    Returns the spans, the legend, the colour scale and the text left after the last word.
+    Returns the spans, the legend (numbers in log-odds) and the text left after the last word.
     """
-    scale = max((abs(float(w["score"])) for w in words), default=0.0)
+    limit, floor = colour["limit"], colour["noise_floor"]
     spans = []
     position = 0
     for w in words:
         score = float(w["score"])
         word = str(w["text"])
-        background, colour = figures.diverging_colour(score, scale)
+        background, text_colour = figures.diverging_colour(score, limit, floor)
         # Words come from the tokenizer in text order; one it rewrote (e.g. [UNK]) is not found, and
         # then it is shown after a plain space.
         found = text.find(word, position) if word else -1
@@ -177,24 +213,38 @@ def _word_spans(words: list[dict[str, Any]], text: str) -> tuple[list[WordSpan],
         if not spans:
             before = before.lstrip()  # leading blank lines would only push the text down
         position = found + len(word) if found >= 0 else position
-        spans.append(WordSpan(text=word, score=score, background=background, color=colour,
-                              direction=_direction(score, scale), before=before))
+        spans.append(WordSpan(text=word, score=score, background=background, color=text_colour,
+                              direction=_direction(score, floor), before=before))
+    return spans, colour_legend(colour), (text[position:] if words else text).rstrip()
+
+
+def colour_legend(colour: ColourScale) -> list[LegendStop]:
+    """The one legend of word colours, in log-odds: both ends, halves, and the uncoloured band."""
+    limit, floor = colour["limit"], colour["noise_floor"]
     legend = []
-    for fraction, label in ((-1.0, "strongly toward ham"), (-0.5, "toward ham"), (0.0, "neutral"),
-                            (0.5, "toward spam"), (1.0, "strongly toward spam")):
-        background, colour = figures.diverging_colour(fraction, 1.0)
-        legend.append(LegendStop(label=label, background=background, color=colour,
-                                 direction=_direction(fraction, 1.0)))
-    return spans, legend, scale, (text[position:] if words else text).rstrip()
+    for value, label in ((-limit, f"≤ {wording.signed(-limit)} ham"), (-limit / 2, wording.signed(-limit / 2)),
+                         (0.0, f"|score| < {floor:g}: not coloured"), (limit / 2, wording.signed(limit / 2)),
+                         (limit, f"≥ {wording.signed(limit)} spam")):
+        background, text_colour = figures.diverging_colour(value, limit, floor)
+        legend.append(LegendStop(label=label, background=background, color=text_colour,
+                                 direction=_direction(value, floor)))
+    return legend
 
 
 def _image_attribution(context: SampleInput) -> list[Block]:
-    sample = context.sample
+    sample, colour = context.sample, context.colour
+    strongest = max((abs(float(v)) for row in sample["image_scores"] for v in row), default=0.0)
+    note = (f" The strongest patch moved the score by {wording.magnitude(strongest)} — negligible, so nothing is "
+            f"coloured." if strongest < colour["noise_floor"] else
+            f" The strongest patch moved the score by {wording.magnitude(strongest)}.")
     return [context.raster(
-        "image_ig", "Where in the picture the model found evidence: red areas pushed toward spam, blue toward ham.",
+        "image_ig",
+        f"{context.unreliable}Where in the picture the model found evidence (Integrated Gradients, log-odds on the "
+        f"report's one scale): red areas pushed toward spam, blue toward ham.{note}",
         f"Picture of e-mail row {sample['row']} with its Integrated Gradients heatmap on top.",
         figures.image_overlay_figure(sample.get("picture"), sample["image_scores"], signed=True,
-                                     title="Integrated Gradients"))]
+                                     title="Integrated Gradients" + (" (unreliable)" if context.flagged else ""),
+                                     limit=colour["limit"], noise_floor=colour["noise_floor"]))]
 
 
 def _image_rollout(context: SampleInput) -> list[Block]:
@@ -204,36 +254,32 @@ def _image_rollout(context: SampleInput) -> list[Block]:
         return []
     return [context.raster(
         "image_rollout",
-        "Where the picture encoder looked: brighter areas received more attention (attention does not say "
-        "which way they pushed).",
+        "Where the picture encoder looked, not why: brighter areas received more attention (attention does not "
+        "say which way they pushed).",
         f"Picture of e-mail row {sample['row']} with its attention rollout on top.",
         figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout"))]
 
 
 def _modality(context: SampleInput) -> list[Block]:
-    modality, share = context.sample["modality"], context.share
-    return [
-        context.raster(
-            "modality",
-            "How much of this decision came from the text and how much from the picture, by each of three methods.",
-            "Bar chart of the text and image contributions from Integrated Gradients, Shapley values and attention.",
-            figures.modality_split_figure(modality)),
-        Table(name=f"{context.id}_modality",
-              caption="Text and picture contributions by each estimator and the text's share.",
-              columns=["Estimator", "Text", "Picture", "Text share", "Leading source"],
-              rows=[[ESTIMATOR_NAMES[key], float(modality[key]["text"]), float(modality[key]["image"]),
-                     "n/a" if share[key] is None else share[key], dominant(share[key])] for key in ESTIMATORS],
-              decimals=3),
-    ]
+    return [context.raster(
+        "modality",
+        "How far the text and the picture moved this e-mail's spam score (log-odds), by the Shapley split and, as a "
+        "check, by Integrated Gradients.",
+        "Bar chart of the text and picture contributions from Shapley values and Integrated Gradients.",
+        figures.modality_split_figure(context.sample["modality"]))]
 
 
 def _top_words(context: SampleInput) -> list[Block]:
-    words = context.sample["words"]
-    ranked = sorted(words, key=lambda w: -abs(float(w["score"])))
-    toward_spam = [w for w in ranked if float(w["score"]) > 0][:5]
-    toward_ham = [w for w in ranked if float(w["score"]) < 0][:5]
+    floor = context.colour["noise_floor"]
+    ranked = sorted(context.sample["words"], key=lambda w: -abs(float(w["score"])))
+    toward_spam = [w for w in ranked if float(w["score"]) >= floor][:5]
+    toward_ham = [w for w in ranked if float(w["score"]) <= -floor][:5]
+    if not (toward_spam or toward_ham):
+        return []  # the text caption already says every word is negligible
     return [Table(
-        name=f"{context.id}_top_words", caption="The words of this e-mail with the strongest push in each direction.",
+        name=f"{context.id}_top_words",
+        caption=f"{context.unreliable}The words of this e-mail with the strongest push in each direction (log-odds; "
+                f"words below {floor:g} are left out as negligible).",
         columns=["Toward spam", "Score", "Toward ham", "Score"],
         rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
                float(h["score"]) if h else ""]
@@ -278,6 +324,13 @@ def _attention(context: SampleInput) -> list[Block]:
             f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
             figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
                                                                         f"mean of heads")))
+    fusion = sample["attention"].get("fusion")
+    if fusion:
+        blocks.append(Paragraph(
+            f"Fusion attention — where the fusion layer looked, not why: its first position (the one the classifier "
+            f"reads) puts {pct(float(fusion['text']))} of its attention on text positions and "
+            f"{pct(float(fusion['image']))} on picture positions. It says nothing about which way or how far either "
+            f"moved the score."))
     rollout = text_attention.get("rollout")
     if rollout:
         blocks.append(context.raster(
@@ -289,7 +342,8 @@ def _attention(context: SampleInput) -> list[Block]:
 
 
 def _ig_convergence(context: SampleInput) -> list[Block]:
-    convergence = figures.ig_convergence_figure(context.sample["integrated_gradients"])
+    ig = context.sample["integrated_gradients"]
+    convergence = figures.ig_convergence_figure(ig)
     if convergence is None:
         return []
     baseline = {"white": "a blank white", "black": "a black", "blur": "a blurred"}.get(
@@ -297,7 +351,7 @@ def _ig_convergence(context: SampleInput) -> list[Block]:
     return [context.raster(
         "ig_convergence",
         f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
-        f"e-mail; the word and picture scores add up to the total change up to a gap of "
+        f"e-mail ({ig['n_steps']} steps); the word and picture scores add up to the total change up to a gap of "
         f"{100 * context.ig_relative_delta:.1f} %.",
         "Line chart of the model output along the Integrated Gradients path.", convergence)]
 
@@ -328,11 +382,12 @@ def _occlusion(context: SampleInput) -> list[Block]:
         context.raster(
             "occlusion",
             "Second opinion: how much the spam score drops when each patch alone is filled with the blank "
-            "picture (occlusion); red patches pushed toward spam, blue toward ham. Compare with the Integrated "
-            "Gradients map above.",
+            "picture (occlusion, log-odds on the report's one scale); red patches pushed toward spam, blue toward "
+            "ham. Compare with the Integrated Gradients map above.",
             f"Picture of e-mail row {sample['row']} with its occlusion heatmap on top.",
             figures.image_overlay_figure(sample.get("picture"), occlusion["image_scores"], signed=True,
-                                         title="Occlusion")),
+                                         title="Occlusion", limit=context.colour["limit"],
+                                         noise_floor=context.colour["noise_floor"])),
         Table(name=f"{context.id}_occlusion",
               caption="Does occlusion agree with Integrated Gradients? Spearman rank correlation of the scores "
                       "(1 = same order, 0 = unrelated) and the share of the five units with the largest |score| "
@@ -344,6 +399,6 @@ def _occlusion(context: SampleInput) -> list[Block]:
 
 #: The blocks of every e-mail's card, in reading order.
 SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
-    _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
+    _decision, _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
     _ig_convergence, _occlusion, faithfulness_blocks,
 )

@@ -1,49 +1,46 @@
-"""The summary: what the model is, how often it is right, what it leans on, which words push, warnings.
+"""The summary: what the model is, how often it is right, text or picture with its interval, words, warnings.
 
-Every sentence here follows from numbers shown further down the report.
+Every sentence here follows from numbers shown further down the report, by the rules of
+:mod:`reportgen.claims`: the text-or-picture verdict rests on the whole-set Shapley split with its
+95 % interval; Integrated Gradients is only compared with it; attention never enters it. No local
+path appears here (the reproducibility appendix has them).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reportgen.names import ESTIMATOR_NAMES, ESTIMATORS
+from reportgen.report import wording
 from reportgen.report.document import Block, Facts, Paragraph, Section
-from reportgen.report.sections.common import Shares, dominant, is_word, median, pct
+from reportgen.report.sections.common import file_name, pct
 from reportgen.report.sections.trust import summary_sentence
 
-#: The aggregate verdict label → where the decisions lean, in words.
-_LEAN = {"text-dominant": "mostly on the text", "image-dominant": "mostly on the picture",
-         "balanced": "on the text and the picture about equally"}
 
-
-def summary_section(results: dict[str, Any], shares: list[Shares]) -> Section:
+def summary_section(results: dict[str, Any]) -> Section:
     """The summary section.
 
     Args:
         results: a validated results.json dict.
-        shares: per explained sample, the text share of each estimator
-            (:func:`reportgen.report.sections.common.shares`).
 
     Returns:
         The section (id ``summary``).
     """
     model, dataset, metrics = results["model"], results["dataset"], results["metrics"]
     samples = results["samples"]
+    aggregate = results["aggregate"]
     blocks: list[Block] = [_lead(model), Paragraph(_data_sentence(dataset, metrics))]
+    blocks += _verdict_paragraphs(results)
     if samples:
-        verdict = results["aggregate"]["modality"]["verdict"]
-        lean = _LEAN.get(verdict["label"], "on an unknown mix")
-        blocks.append(_modality_paragraph(verdict, lean, shares))
-        blocks.append(_words_paragraph(results["aggregate"]["top_words"]))
+        blocks.append(_agreement_paragraph(aggregate["ig_agreement"]))
+        words = _words_paragraph(aggregate["top_words"])
+        if words is not None:
+            blocks.append(words)
         blocks.append(Paragraph(f"Can these explanations be trusted? {summary_sentence(results)}"))
-        leans_on = lean.replace("mostly on ", "").replace("on ", "", 1)
     else:
-        blocks.append(Paragraph("No e-mail was explained in detail, so this report has predictions and accuracy "
-                                "but no explanation of which words or parts of the picture drove them."))
-        leans_on = "not measured"
-    blocks.append(_key_facts(model, dataset, metrics, len(samples), leans_on))
-    warnings = list(results["aggregate"].get("warnings", []))
+        blocks.append(Paragraph("No e-mail was explained in detail, so this report has the text/picture split and "
+                                "accuracy but no explanation of which words or parts of the picture drove them."))
+    blocks.append(_key_facts(model, dataset, metrics, len(samples), aggregate["verdict"]))
+    warnings = list(aggregate.get("warnings", []))
     if warnings:
         blocks.append(Paragraph("Warnings", kind="heading"))
         blocks.extend(Paragraph(w, kind="warning") for w in warnings)
@@ -55,15 +52,15 @@ def _lead(model: dict[str, Any]) -> Paragraph:
     size = ("" if not params else f" with {params / 1e6:.0f} million parameters" if params >= 1e6
             else f" with {params:,} parameters")
     return Paragraph(
-        f"This report explains how the e-mail spam detector at {model['path']}{size} decides whether an e-mail "
-        f"is spam or ham (wanted mail). The model reads both the text of an e-mail and a picture of it.",
-        kind="lead")
+        f"This report explains how the e-mail spam detector {file_name(model['path'])}{size} (sha256 "
+        f"{str(model['sha256'])[:12]}…) decides whether an e-mail is spam or ham (wanted mail). The model reads both "
+        f"the text of an e-mail and a picture of it.", kind="lead")
 
 
 def _data_sentence(dataset: dict[str, Any], metrics: dict[str, Any] | None) -> str:
     skipped = len(dataset.get("skipped", []))
     skipped_text = f"; {skipped} row(s) could not be used and were skipped" if skipped else ""
-    sentence = (f"It was run on {dataset['n_selected']} e-mails from {dataset['csv']} "
+    sentence = (f"It was run on {dataset['n_selected']} e-mails from {file_name(dataset['csv'])} "
                 f"(selection: {dataset['selection']}){skipped_text}.")
     if not metrics:
         return sentence + " The data has no labels, so accuracy cannot be measured."
@@ -73,38 +70,65 @@ def _data_sentence(dataset: dict[str, Any], metrics: dict[str, Any] | None) -> s
                        f"{cm[0][1]} wanted e-mail(s) flagged as spam, {cm[1][0]} spam e-mail(s) let through).")
 
 
-def _modality_paragraph(verdict: dict[str, Any], lean: str, shares: list[Shares]) -> Paragraph:
-    n = len(shares)
-    medians = {key: median([s[key] for s in shares]) for key in ESTIMATORS}
-    agree = sum(1 for s in shares if len({dominant(s[k]) for k in ESTIMATORS}) == 1)
-    estimator_text = "; ".join(f"{ESTIMATOR_NAMES[key]} {pct(medians[key])}" for key in ESTIMATORS)
-    overall_agree = ("All three methods reach this verdict." if verdict.get("agree")
-                     else "The three methods do not all reach this verdict, so read it with care.")
-    return Paragraph(
-        f"For the {n} e-mails explained in detail, the decisions lean {lean}. The typical (median) "
-        f"share of a decision credited to the text is: {estimator_text}. {overall_agree} E-mail by e-mail, the "
-        f"three methods agree on the leading source for {agree} of {n} e-mails.")
+def _verdict_paragraphs(results: dict[str, Any]) -> list[Block]:
+    """The verdict over every predicted e-mail with its interval, how it is measured, and by true class."""
+    aggregate = results["aggregate"]
+    image_baseline = (results["methods"].get("integrated_gradients") or {}).get("image_baseline")
+    blocks: list[Block] = [
+        Paragraph(f"Text or picture? {aggregate['verdict']['headline']}", kind="lead"),
+        Paragraph("How it is measured: for every e-mail, the change of its spam score from "
+                  f"{wording.empty_email(image_baseline)} (no words) is split exactly between text and picture "
+                  "(Shapley values); only pushes toward the decision count. The table “Text or picture, by group” "
+                  "and the methods appendix give the numbers and rules."),
+    ]
+    parts = []
+    for name, group in aggregate["groups"]["true_class"].items():
+        if group["n"]:
+            parts.append(f"{name} e-mails: {wording.SOURCE_NAMES[group['leading']]}, text share "
+                         f"{wording.interval(group)}" + (" (uncertain)" if group["hedged"] else ""))
+        elif group["n_decided_by_default"]:
+            parts.append(f"{name} e-mails: all {group['n_decided_by_default']} decided by default (the empty e-mail "
+                         f"already scores their class; nothing in them moved it enough to count)")
+    if parts:
+        blocks.append(Paragraph("By true class — " + "; ".join(parts) + "."))
+    return blocks
 
 
-def _words_paragraph(top: dict[str, list[dict[str, Any]]]) -> Paragraph:
-    if not (top["spam"] or top["ham"]):
+def _agreement_paragraph(agreement: dict[str, Any]) -> Paragraph:
+    text = (f"Integrated Gradients, a second way to split each decision, names the same leading source as the "
+            f"Shapley split for {agreement['n_agree']} of the {agreement['n_compared']} explained e-mails it could be "
+            f"compared on")
+    not_converged = agreement["n_not_converged"]
+    text += f" ({not_converged} not compared: its attributions did not add up)." if not_converged else "."
+    if agreement["rows_disagree"]:
+        text += (" Where they differ (rows " + ", ".join(map(str, agreement["rows_disagree"])) + ") the verdict "
+                 "follows Shapley, which splits evidence both parts carry evenly.")
+    return Paragraph(text)
+
+
+def _words_paragraph(top: dict[str, list[dict[str, Any]]]) -> Paragraph | None:
+    def strongest(cls: str) -> str:
+        # Punctuation and numbers stay in the tables (marked) but never head a sentence.
+        return ", ".join(f"“{w['word']}”" for w in [w for w in top[cls] if w.get("kind", "word") == "word"][:5])
+
+    spam, ham = strongest("spam"), strongest("ham")
+    if not (spam or ham):
         return Paragraph("No word pushed in the same direction in enough explained e-mails to be listed; "
                          "the per-e-mail sections show each e-mail's own strongest words.")
-
-    def strongest(cls: str) -> str:
-        # Punctuation can carry attribution too (the tables list it), but a reader asks for words.
-        return ", ".join(f"“{w['word']}”" for w in [w for w in top[cls] if is_word(w["word"])][:5]) or "none"
-
-    return Paragraph(f"Words that most often push toward spam: {strongest('spam')}. "
-                     f"Words that most often push toward ham: {strongest('ham')} (details in the word tables).")
+    return Paragraph(f"Words that most often push toward spam: {spam or 'none'}. Words that most often push toward "
+                     f"ham: {ham or 'none'} (numbers in the word tables).")
 
 
 def _key_facts(model: dict[str, Any], dataset: dict[str, Any], metrics: dict[str, Any] | None, explained: int,
-               leans_on: str) -> Facts:
-    facts = [("Model", str(model["path"])), ("Checkpoint sha256", str(model["sha256"])[:16] + "…"),
+               verdict: dict[str, Any]) -> Facts:
+    facts = [("Model", file_name(model["path"])), ("Checkpoint sha256", str(model["sha256"])[:16] + "…"),
              ("E-mails", str(dataset["n_selected"])), ("Explained in detail", str(explained))]
     if metrics:
         facts += [("Accuracy", pct(metrics["accuracy"])),
                   ("ROC AUC", "n/a" if metrics.get("roc_auc") is None else f"{metrics['roc_auc']:.3f}")]
-    facts.append(("Leans on", leans_on))
+    facts.append(("Leading source", wording.SOURCE_LABELS[verdict["leading"]]
+                  + (" (uncertain)" if verdict["hedged"] else "")))
+    facts.append(("Text share", wording.interval(verdict)))
+    facts.append(("Decided by default", f"{verdict['n_decided_by_default']} of "
+                                        f"{verdict['n'] + verdict['n_decided_by_default']}"))
     return Facts(facts, name="key-facts")
