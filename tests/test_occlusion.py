@@ -66,7 +66,7 @@ def test_a_patchs_score_is_the_drop_when_it_is_filled_with_the_ig_picture_baseli
     fill = image_baseline(encoded["pixel_values"], ExplainOptions())
     for row, col in [(0, 0), (1, 2), (3, 3)]:
         occluded = dict(encoded, pixel_values=encoded["pixel_values"].clone())
-        window = (slice(None), slice(None), slice(row * PATCH, (row + 1) * PATCH), slice(col * PATCH, (col + 1) * PATCH))
+        window = (..., slice(row * PATCH, (row + 1) * PATCH), slice(col * PATCH, (col + 1) * PATCH))
         occluded["pixel_values"][window] = fill[window]
         expected = _f(trained.model, encoded) - _f(trained.model, occluded)
         assert grid[row][col] == pytest.approx(expected, rel=REL, abs=1e-5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import random
 import re
 import warnings
 
@@ -23,7 +22,7 @@ from tests.results_fixture import make_results
 warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 
 
-def _curves(rng: random.Random, units: str, n: int, strength: float, passed: bool | None) -> dict:
+def _curves(units: str, n: int, strength: float, passed: bool | None) -> dict:
     deletion = [strength * k * 4 for k in FRACTIONS]
     random_deletion = [strength * k for k in FRACTIONS]
     if passed is False:
@@ -33,8 +32,8 @@ def _curves(rng: random.Random, units: str, n: int, strength: float, passed: boo
         "units": units, "n_units": n, "fractions": list(FRACTIONS), "counts": [max(1, round(k * n)) for k in FRACTIONS],
         "deletion": deletion, "insertion": [d * 0.8 for d in deletion], "random_deletion": random_deletion,
         "random_insertion": [d * 0.5 for d in random_deletion], "aopc": sum(deletion) / 4,
-        "aopc_random": sum(random_deletion) / 4, "f_full": 3.0, "f_none": 3.0 - strength, **({"n_blank": 3}
-                                                                                              if units == "patches" else {}),
+        "aopc_random": sum(random_deletion) / 4, "f_full": 3.0, "f_none": 3.0 - strength,
+        **({"n_blank": 3} if units == "patches" else {}),
         "check": {"fraction": 0.10, "deletion": deletion[at], "random_deletion": random_deletion[at],
                   "random_movement": 0.0 if passed is None else strength / 4, "passed": passed},
     }
@@ -43,14 +42,13 @@ def _curves(rng: random.Random, units: str, n: int, strength: float, passed: boo
 def with_checks(results: dict, *, sanity_passed: bool | None = True) -> dict:
     """``results`` with faithfulness, occlusion and sanity blocks as analyze writes them (plain data)."""
     results = copy.deepcopy(results)
-    rng = random.Random(0)
     verdicts = [True, True, False, None]
     for i, sample in enumerate(results["samples"]):
         grid = sample["image_scores"]
         sample["faithfulness"] = {
             "predicted": "spam" if sample["prediction"] == 1 else "ham",
-            "text": _curves(rng, "words", len(sample["words"]), 2.0, verdicts[i % 4]),
-            "image": _curves(rng, "patches", len(grid) * len(grid[0]) - 3, 0.5, verdicts[(i + 1) % 4]),
+            "text": _curves("words", len(sample["words"]), 2.0, verdicts[i % 4]),
+            "image": _curves("patches", len(grid) * len(grid[0]) - 3, 0.5, verdicts[(i + 1) % 4]),
         }
         sample["occlusion"] = {
             "word_scores": [w["score"] * 0.9 for w in sample["words"]],

@@ -148,8 +148,9 @@ def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
         "aopc_random": aopc_random,
         "f_full": f_full,
         "f_none": f_none,
-        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at], "random_deletion": random_deletion[at],
-                  "random_movement": movement, "passed": check(ranked_deletion[at], random_deletion[at], movement)},
+        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at],
+                  "random_deletion": random_deletion[at], "random_movement": movement,
+                  "passed": check(ranked_deletion[at], random_deletion[at], movement)},
     }
 
 
@@ -359,7 +360,8 @@ def describe(options: ExplainOptions) -> dict[str, Any]:
         "word_removal": "the words' characters are removed from the text the model saw (up to the truncation) "
                         "and the text is tokenised again; a removed word between two non-blank characters "
                         "leaves one space",
-        "patch_removal": f"the patch is filled with the Integrated Gradients picture baseline ({options.image_baseline})",
+        "patch_removal": "the patch is filled with the Integrated Gradients picture baseline "
+                         f"({options.image_baseline})",
         "blank_patch": f"every pixel within {BLANK_LEVELS} grey levels (of 255) of the baseline fill in every "
                        "channel",
         "other_modality": "unchanged (its encoder states of the input are reused)",

@@ -361,13 +361,13 @@ def _occlusion(context: SampleInput) -> list[Block]:
     sample, occlusion = context.sample, context.sample.get("occlusion")
     if not occlusion:
         return []
-    columns = len(occlusion["image_scores"][0])
+    n_rows, columns = len(occlusion["image_scores"]), len(occlusion["image_scores"][0])
     units = {
         "text": ("Words", [w["score"] for w in sample["words"]], occlusion["word_scores"],
                  [str(w["text"]) for w in sample["words"]]),
         "image": ("Picture patches", [v for row in sample["image_scores"] for v in row],
                   [v for row in occlusion["image_scores"] for v in row],
-                  [f"row {i // columns + 1} col {i % columns + 1}" for i in range(columns * len(occlusion["image_scores"]))]),
+                  [f"row {i // columns + 1} col {i % columns + 1}" for i in range(n_rows * columns)]),
     }
     rows = []
     for modality, (title, ig, occluded, names) in units.items():
