@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image, ImageDraw
 
@@ -106,3 +107,18 @@ def planted() -> Planted:
     if accuracy < 0.95:
         raise RuntimeError(f"the planted-signal model learnt too little (accuracy {accuracy:.2f})")
     return Planted(model, preprocessor, accuracy)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread for the module's tests: on a tiny model more only fight over a busy machine's cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained() -> Planted:
+    """The planted-signal model (:func:`planted`)."""
+    return planted()

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from reportgen.cli import main
 from reportgen.explain.baselines import image_baseline, prepare_inputs
 from reportgen.explain.faithfulness import (
-    BLANK_LEVELS, FRACTIONS, HEADLINE_FRACTION, RANDOM_DRAWS, blank_patches, image_curves, remove_words, summarise,
-    text_curves, unit_count, word_spans,
+    BLANK_LEVELS, FRACTIONS, HEADLINE_FRACTION, NEGLIGIBLE, RANDOM_DRAWS, blank_patches, image_curves, remove_words,
+    summarise, text_curves, unit_count, word_spans,
 )
 from reportgen.explain.occlusion import input_states
 from reportgen.explain.registry import SampleContext, explain_sample
@@ -24,20 +24,8 @@ from reportgen.mmtd.checkpoint import save_checkpoint
 from reportgen.mmtd.model import spam_log_odds
 from reportgen.options import ExplainOptions
 from reportgen.results.io import load_results, load_schema
-from tests.planted import IMAGE_SIZE, MAX_LENGTH, PATCH, planted, planted_email
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only fight over a busy machine's cores
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    return planted()
+from tests.planted import one_thread, trained  # noqa: F401 (fixtures)
+from tests.planted import IMAGE_SIZE, MAX_LENGTH, PATCH, planted_email
 
 
 def _words(preprocessor, encoded, token_scores):
@@ -157,7 +145,7 @@ def test_removing_the_top_ten_percent_beats_random_for_most_samples(checks, moda
     # the modality carries the decision in the samples where only it holds the planted signal
     assert len(carried) >= 3
     ig = [checks[modality]["ig"][i] for i in carried]
-    assert sum(c["deletion"] > c["random_deletion"] for c in ig) > len(ig) / 2, ig
+    assert sum(c["deletion"] > c["random_deletion"] + NEGLIGIBLE for c in ig) > len(ig) / 2, ig
     assert sum(c["passed"] is True for c in ig) > len(ig) / 2, ig
 
 
@@ -172,7 +160,8 @@ def test_a_deliberately_wrong_attribution_fails_the_same_check(checks, modality,
     carried = _carried(checks, modality)
     bad = [checks[modality][wrong][i] for i in carried]
     assert sum(c["passed"] is False for c in bad) > len(bad) / 2, bad
-    assert sum(c["deletion"] > c["random_deletion"] for c in bad) < len(bad) / 2, bad
+    # (float32 noise of a few 1e-7 is not "moving the prediction": the rule's floor applies)
+    assert sum(c["deletion"] > c["random_deletion"] + NEGLIGIBLE for c in bad) < len(bad) / 2, bad
 
 
 def test_curves_compare_with_the_mean_of_the_random_draws_and_validate(trained):
@@ -278,7 +267,8 @@ def test_analyze_checks_every_explained_sample_by_default(edp_world, tmp_path):
     assert compared["text"][0] is not None or compared["image"][0] is not None
     assert [s["stage"] for s in sanity["randomisation"]][:3] == ["classifier", "pooler", "fusion layer"]
     methods = results["methods"]
-    assert methods["faithfulness"]["random_draws"] == RANDOM_DRAWS and methods["faithfulness"]["fractions"] == list(FRACTIONS)
+    assert methods["faithfulness"]["random_draws"] == RANDOM_DRAWS
+    assert methods["faithfulness"]["fractions"] == list(FRACTIONS)
     assert methods["occlusion"]["patch_fill"].endswith("(white)") and methods["sanity"]["samples"].startswith("the 2 ")
     assert results["generator"]["options"]["faithfulness"] is True
 

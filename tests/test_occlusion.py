@@ -14,23 +14,11 @@ from reportgen.explain.registry import explain_sample, methods
 from reportgen.mmtd.model import spam_log_odds
 from reportgen.options import ExplainOptions
 from reportgen.results.io import load_schema
-from tests.planted import PATCH, SPAM_WORDS, planted, planted_email
+from tests.planted import one_thread, trained  # noqa: F401 (fixtures)
+from tests.planted import PATCH, SPAM_WORDS, planted_email
 
 # float32 log-odds near 10 computed in batches of different sizes differ by ~1e-6 relative.
 REL = 1e-4
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only fight over a busy machine's cores
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    return planted()
 
 
 def _explain(trained, text, picture, names=("occlusion",)):
@@ -78,7 +66,7 @@ def test_a_patchs_score_is_the_drop_when_it_is_filled_with_the_ig_picture_baseli
     fill = image_baseline(encoded["pixel_values"], ExplainOptions())
     for row, col in [(0, 0), (1, 2), (3, 3)]:
         occluded = dict(encoded, pixel_values=encoded["pixel_values"].clone())
-        window = (slice(None), slice(None), slice(row * PATCH, (row + 1) * PATCH), slice(col * PATCH, (col + 1) * PATCH))
+        window = (..., slice(row * PATCH, (row + 1) * PATCH), slice(col * PATCH, (col + 1) * PATCH))
         occluded["pixel_values"][window] = fill[window]
         expected = _f(trained.model, encoded) - _f(trained.model, occluded)
         assert grid[row][col] == pytest.approx(expected, rel=REL, abs=1e-5)

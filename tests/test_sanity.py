@@ -14,20 +14,8 @@ from reportgen.analysis.sanity import (
 from reportgen.explain.words import merge_wordpieces
 from reportgen.options import ExplainOptions
 from reportgen.results.io import load_schema
-from tests.planted import PATCH, planted, planted_email
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only fight over a busy machine's cores
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    return planted()
+from tests.planted import one_thread, trained  # noqa: F401 (fixtures)
+from tests.planted import PATCH, planted_email
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,10 @@ Explainer = Callable[[MMTD, Mapping[str, torch.Tensor]], tuple[Sequence[float], 
 def ig_explainer(special_ids: Mapping[str, int], options: ExplainOptions) -> Explainer:
     """The report's word and patch scores, re-run through the method registry (Integrated Gradients with
     the report's baselines and rule) with at most :data:`SANITY_IG_STEPS` nodes."""
-    options = replace(options, ig_steps=min(int(options.ig_steps), SANITY_IG_STEPS), record_path=False)
+    steps = min(int(options.ig_steps), SANITY_IG_STEPS)
+    # A fixed node count: rankings are compared, not completeness, and a randomised model that converges
+    # badly must not send the adaptive step doubling up to --ig-max-steps.
+    options = replace(options, ig_steps=steps, ig_max_steps=steps, record_path=False)
 
     def explain(model: MMTD, encoded: Mapping[str, torch.Tensor]) -> tuple[list[float], list[float]]:
         from reportgen.explain import registry  # looked up per call: what made the report is what is checked
@@ -181,4 +184,6 @@ def describe(options: ExplainOptions) -> dict[str, Any]:
                    "(attributions that are all near zero would only rank noise)",
         "comparison": "Spearman rank correlation of the signed word scores and of the signed patch scores",
         "rule": RULE,
+        "pass_limit": PASS_LIMIT,
+        "signal_floor": SIGNAL_FLOOR,
     }

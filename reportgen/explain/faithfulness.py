@@ -65,30 +65,31 @@ NEGLIGIBLE = 0.01
 
 RULE = (
     f"per sample and modality: the check passes when removing the top {HEADLINE_FRACTION:.0%} of the units by "
-    f"attribution toward the predicted class lowers the predicted class's log-odds by more than removing "
-    f"{HEADLINE_FRACTION:.0%} in random order (mean of {RANDOM_DRAWS} draws) plus {NEGLIGIBLE}; it has no verdict "
-    f"when random removals of {', '.join(f'{k:.0%}' for k in FRACTIONS)} move them by less than {NEGLIGIBLE} on "
-    f"average (random AOPC): the modality does not carry the decision, or its evidence is repeated enough to "
-    f"keep the model saturated"
+    f"attribution toward the predicted class lowers the predicted class's log-odds by more than {NEGLIGIBLE} and "
+    f"by more than removing {HEADLINE_FRACTION:.0%} in random order (mean of {RANDOM_DRAWS} draws) plus "
+    f"{NEGLIGIBLE}; it has no verdict when the random removals of {', '.join(f'{k:.0%}' for k in FRACTIONS)} "
+    f"change them by less than {NEGLIGIBLE} on average in size: the modality does not carry the decision, or its "
+    f"evidence is repeated enough to keep the model saturated"
 )
 
 
-def check(deletion: float, random_deletion: float, aopc_random: float) -> bool | None:
+def check(deletion: float, random_deletion: float, random_movement: float) -> bool | None:
     """The per-sample verdict of :data:`RULE`: ``True`` passed, ``False`` failed, ``None`` no verdict.
 
     Args:
         deletion: drop for the top :data:`HEADLINE_FRACTION` of the units.
         random_deletion: mean drop for as many random units.
-        aopc_random: mean drop over all :data:`FRACTIONS` in random order.
+        random_movement: mean ``|drop|`` over every random removal (all draws and fractions).
 
     Whether there is a verdict does not depend on the ranking under test (a wrong ranking must not
-    escape into "no verdict" by removing nothing important): it asks whether removing units at all
-    moves the decision. A saturated model may not move when random 5-40 % of the units go, and then
-    the check has nothing to say.
+    escape into "no verdict" by removing nothing important): it asks whether removing units moves
+    the decision at all. A saturated model may not move when random 5-40 % of the units go, and the
+    check then has nothing to say. Sizes, not signed means, decide: random removals that push both
+    ways would cancel out in a mean.
     """
-    if abs(aopc_random) < NEGLIGIBLE:
+    if random_movement < NEGLIGIBLE:
         return None
-    return deletion > random_deletion + NEGLIGIBLE
+    return deletion > NEGLIGIBLE and deletion > random_deletion + NEGLIGIBLE
 
 
 def unit_count(fraction: float, n: int) -> int:
@@ -128,7 +129,9 @@ def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
     def insertion(sequence: Sequence[int]) -> list[float]:
         return [sign * (values[everything - frozenset(sequence[:c])] - f_none) for c in plans["counts"]]
 
-    random_deletion = np.mean([deletion(s) for s in plans["random"]], axis=0).tolist()
+    random_deletions = np.array([deletion(s) for s in plans["random"]])
+    random_deletion = random_deletions.mean(axis=0).tolist()
+    movement = float(np.abs(random_deletions).mean())
     random_insertion = np.mean([insertion(s) for s in plans["random"]], axis=0).tolist()
     ranked_deletion = deletion(plans["ranked"])
     aopc, aopc_random = mean(ranked_deletion), mean(random_deletion)
@@ -145,8 +148,9 @@ def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
         "aopc_random": aopc_random,
         "f_full": f_full,
         "f_none": f_none,
-        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at], "random_deletion": random_deletion[at],
-                  "passed": check(ranked_deletion[at], random_deletion[at], aopc_random)},
+        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at],
+                  "random_deletion": random_deletion[at], "random_movement": movement,
+                  "passed": check(ranked_deletion[at], random_deletion[at], movement)},
     }
 
 
@@ -313,7 +317,7 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     ``deletion`` / ``random_deletion`` /
     ``insertion`` / ``random_insertion`` curves over those samples, mean ``aopc`` / ``aopc_random``
     and ``ratio`` = mean deletion / mean random deletion at the headline fraction (``None`` unless the
-    random mean is positive).
+    random mean reaches :data:`NEGLIGIBLE`).
     """
     blocks = [s["faithfulness"] for s in samples if s.get("faithfulness")]
     if not blocks:
@@ -335,7 +339,8 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
             **means,
             "aopc": mean(c["aopc"] for c in curves),
             "aopc_random": mean(c["aopc_random"] for c in curves),
-            "ratio": means["deletion"][at] / random_at if random_at > 0 else None,
+            # A ratio to a random drop that is itself negligible would be a large number about nothing.
+            "ratio": means["deletion"][at] / random_at if random_at >= NEGLIGIBLE else None,
         }
     return summary
 
@@ -355,9 +360,10 @@ def describe(options: ExplainOptions) -> dict[str, Any]:
         "word_removal": "the words' characters are removed from the text the model saw (up to the truncation) "
                         "and the text is tokenised again; a removed word between two non-blank characters "
                         "leaves one space",
-        "patch_removal": f"the patch is filled with the Integrated Gradients picture baseline ({options.image_baseline})",
+        "patch_removal": "the patch is filled with the Integrated Gradients picture baseline "
+                         f"({options.image_baseline})",
         "blank_patch": f"every pixel within {BLANK_LEVELS} grey levels (of 255) of the baseline fill in every "
-                       "channel; blank patches are not units",
+                       "channel",
         "other_modality": "unchanged (its encoder states of the input are reused)",
         "check": RULE,
         "forward_batch": FORWARD_BATCH,

@@ -22,6 +22,7 @@ from reportgen.report.sections.samples import (
     samples_section,
 )
 from reportgen.report.sections.summary import summary_section
+from reportgen.report.sections.trust import trust_section
 
 #: Fewer samples than this are drawn in this process: starting worker processes would cost more.
 PARALLEL_MIN_SAMPLES = 6
@@ -52,7 +53,7 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
 
     Returns:
         The :class:`~reportgen.report.document.Report`, sections in reading order: summary,
-        aggregate, samples, methods, reproducibility.
+        aggregate, trust (when results.json holds trust checks), samples, methods, reproducibility.
 
     Raises:
         ResultsError: the requested attention layer/head is not in results.json.
@@ -65,6 +66,7 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
     with _drawing(cards, _worker_count(len(cards), workers, keep_figures), progress) as collect:
         summary = summary_section(results)
         overview = overview_section(results, keep_figures=keep_figures)
+        trust = trust_section(results, keep_figures=keep_figures)
         samples = collect()
     model = results["model"]
     return Report(
@@ -72,7 +74,8 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         # File names only before the reproducibility appendix (it has the full paths and the sha256).
         subtitle=f"{file_name(model['path'])} on {file_name(results['dataset']['csv'])}",
         created=results["generator"].get("created"),
-        sections=[summary, overview, samples_section(samples), methods_section(results),
+        sections=[summary, overview, *([trust] if trust else []), samples_section(samples),
+                  methods_section(results, keep_figures=keep_figures),
                   reproducibility_section(results)],
         headline=results["aggregate"]["verdict"]["headline"],
     )

@@ -7,6 +7,7 @@ from typing import Any
 from reportgen.claims import definitions
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.sections.common import flatten
+from reportgen.report.sections.trust import methods_blocks as trust_methods_blocks
 
 #: results.json ``methods`` keys shown as settings tables, with their captions.
 _SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
@@ -14,8 +15,13 @@ _SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attent
              ("top_words", "Top-word settings"), ("sample_selection", "Sample selection"))
 
 
-def methods_section(results: dict[str, Any]) -> Section:
-    """The "Methods" appendix (id ``methods``): every rule of :mod:`reportgen.claims`, the methods, settings."""
+def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Section:
+    """The "Methods" appendix (id ``methods``): every rule of :mod:`reportgen.claims`, the methods, settings.
+
+    Args:
+        results: a validated results.json dict.
+        keep_figures: keep the matplotlib figure of the randomisation chart on its block.
+    """
     methods = results["methods"]
     blocks: list[Block] = [
         Paragraph(f"What is explained: {methods['explained_quantity']}. Every score in this report is a share of "
@@ -40,11 +46,17 @@ def methods_section(results: dict[str, Any]) -> Section:
                   f"attention of all layers to show how much each word reaches the model's summary. Choose another "
                   f"layer or head with --attention-layer / --attention-head (analyze stores one head; render can "
                   f"switch layers)."),
+        *trust_methods_blocks(results, keep_figures=keep_figures),
         Paragraph("Limitations: attributions explain this model on these e-mails, not spam in general; baselines "
                   "are a choice (a blank page is not 'no information'); the interval covers the sampling of e-mails, "
                   "not a different baseline."),
     ]
-    for key, title in _SETTINGS:
+    # Every other method's parameters (what a registered method's ``describe`` wrote) get a table too,
+    # so a new method is stated here without an edit to this module.
+    known = {key for key, _ in _SETTINGS} | {"claims"}  # the claims are the rules listed above
+    others = [(key, f"{key.replace('_', ' ').capitalize()} settings") for key in sorted(methods)
+              if key not in known and isinstance(methods[key], dict)]
+    for key, title in (*_SETTINGS, *others):
         if methods.get(key):
             blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
                                 rows=flatten(methods[key])))

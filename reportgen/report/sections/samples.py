@@ -29,6 +29,7 @@ from reportgen.report.document import (
     WordSpan,
 )
 from reportgen.report.sections.common import ColourScale, chart, pct
+from reportgen.report.sections.trust import sample_blocks as faithfulness_blocks
 
 
 @dataclass(frozen=True)
@@ -355,8 +356,49 @@ def _ig_convergence(context: SampleInput) -> list[Block]:
         "Line chart of the model output along the Integrated Gradients path.", convergence)]
 
 
+def _occlusion(context: SampleInput) -> list[Block]:
+    """Occlusion's patch map and its agreement with Integrated Gradients (the second opinion)."""
+    sample, occlusion = context.sample, context.sample.get("occlusion")
+    if not occlusion:
+        return []
+    n_rows, columns = len(occlusion["image_scores"]), len(occlusion["image_scores"][0])
+    units = {
+        "text": ("Words", [w["score"] for w in sample["words"]], occlusion["word_scores"],
+                 [str(w["text"]) for w in sample["words"]]),
+        "image": ("Picture patches", [v for row in sample["image_scores"] for v in row],
+                  [v for row in occlusion["image_scores"] for v in row],
+                  [f"row {i // columns + 1} col {i % columns + 1}" for i in range(n_rows * columns)]),
+    }
+    rows = []
+    for modality, (title, ig, occluded, names) in units.items():
+        agreement = occlusion["agreement"][modality]
+        if agreement is None or occluded is None:
+            continue
+        strongest = [", ".join(names[i] for i in sorted(range(len(s)), key=lambda i: -abs(float(s[i])))[:3])
+                     for s in (ig, occluded)]
+        rows.append([title, "n/a" if agreement["spearman"] is None else float(agreement["spearman"]),
+                     "n/a" if agreement["top5_overlap"] is None else float(agreement["top5_overlap"]), *strongest])
+    return [
+        context.raster(
+            "occlusion",
+            "Second opinion: how much the spam score drops when each patch alone is filled with the blank "
+            "picture (occlusion, log-odds on the report's one scale); red patches pushed toward spam, blue toward "
+            "ham. Compare with the Integrated Gradients map above.",
+            f"Picture of e-mail row {sample['row']} with its occlusion heatmap on top.",
+            figures.image_overlay_figure(sample.get("picture"), occlusion["image_scores"], signed=True,
+                                         title="Occlusion", limit=context.colour["limit"],
+                                         noise_floor=context.colour["noise_floor"])),
+        Table(name=f"{context.id}_occlusion",
+              caption="Does occlusion agree with Integrated Gradients? Spearman rank correlation of the scores "
+                      "(1 = same order, 0 = unrelated) and the share of the five units with the largest |score| "
+                      "that both name; the three strongest units by each method.",
+              columns=["Units", "Spearman", "Top-5 overlap", "Strongest by IG", "Strongest by occlusion"],
+              rows=rows, decimals=2),
+    ]
+
+
 #: The blocks of every e-mail's card, in reading order.
 SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
     _decision, _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
-    _ig_convergence,
+    _ig_convergence, _occlusion, faithfulness_blocks,
 )

@@ -13,6 +13,7 @@ from typing import Any
 from reportgen.report import wording
 from reportgen.report.document import Block, Facts, Paragraph, Section
 from reportgen.report.sections.common import file_name, pct
+from reportgen.report.sections.trust import summary_sentence
 
 
 def summary_section(results: dict[str, Any]) -> Section:
@@ -34,6 +35,7 @@ def summary_section(results: dict[str, Any]) -> Section:
         words = _words_paragraph(aggregate["top_words"])
         if words is not None:
             blocks.append(words)
+        blocks.append(Paragraph(f"Can these explanations be trusted? {summary_sentence(results)}"))
     else:
         blocks.append(Paragraph("No e-mail was explained in detail, so this report has the text/picture split and "
                                 "accuracy but no explanation of which words or parts of the picture drove them."))

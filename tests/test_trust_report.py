@@ -1,0 +1,149 @@
+"""The report's "Can these explanations be trusted?" parts, built from results.json alone."""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+
+import pytest
+
+from reportgen.analysis.sanity import STAGES
+from reportgen.analysis.sanity import describe as describe_sanity
+from reportgen.explain.faithfulness import FRACTIONS, RANDOM_DRAWS, summarise
+from reportgen.explain.faithfulness import describe as describe_faithfulness
+from reportgen.explain.occlusion import describe as describe_occlusion
+from reportgen.options import ExplainOptions
+from reportgen.report import build_document
+from reportgen.report.document import Figure, Paragraph, Report, Table
+from reportgen.results.io import validate_results
+from tests.results_fixture import make_results
+
+warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+
+
+def _curves(units: str, n: int, strength: float, passed: bool | None) -> dict:
+    deletion = [strength * k * 4 for k in FRACTIONS]
+    random_deletion = [strength * k for k in FRACTIONS]
+    if passed is False:
+        deletion = [0.0] * len(FRACTIONS)
+    at = FRACTIONS.index(0.10)
+    return {
+        "units": units, "n_units": n, "fractions": list(FRACTIONS), "counts": [max(1, round(k * n)) for k in FRACTIONS],
+        "deletion": deletion, "insertion": [d * 0.8 for d in deletion], "random_deletion": random_deletion,
+        "random_insertion": [d * 0.5 for d in random_deletion], "aopc": sum(deletion) / 4,
+        "aopc_random": sum(random_deletion) / 4, "f_full": 3.0, "f_none": 3.0 - strength,
+        **({"n_blank": 3} if units == "patches" else {}),
+        "check": {"fraction": 0.10, "deletion": deletion[at], "random_deletion": random_deletion[at],
+                  "random_movement": 0.0 if passed is None else strength / 4, "passed": passed},
+    }
+
+
+def with_checks(results: dict, *, sanity_passed: bool | None = True) -> dict:
+    """``results`` with faithfulness, occlusion and sanity blocks as analyze writes them (plain data)."""
+    results = copy.deepcopy(results)
+    verdicts = [True, True, False, None]
+    for i, sample in enumerate(results["samples"]):
+        grid = sample["image_scores"]
+        sample["faithfulness"] = {
+            "predicted": "spam" if sample["prediction"] == 1 else "ham",
+            "text": _curves("words", len(sample["words"]), 2.0, verdicts[i % 4]),
+            "image": _curves("patches", len(grid) * len(grid[0]) - 3, 0.5, verdicts[(i + 1) % 4]),
+        }
+        sample["occlusion"] = {
+            "word_scores": [w["score"] * 0.9 for w in sample["words"]],
+            "image_scores": [[v * 1.1 for v in row] for row in grid],
+            "agreement": {"text": {"n": len(sample["words"]), "spearman": 0.8, "top5_overlap": 0.6},
+                          "image": {"n": len(grid) * len(grid[0]), "spearman": 0.5, "top5_overlap": 0.4}},
+        }
+    results["aggregate"]["faithfulness"] = summarise(results["samples"])
+    options = ExplainOptions()
+    results["methods"].update(faithfulness=describe_faithfulness(options), occlusion=describe_occlusion(options),
+                              sanity=describe_sanity(options))
+    per_sample = [0.1, -0.2] if sanity_passed else [0.95, 0.9]
+    results["aggregate"]["sanity"] = {
+        "randomisation": [{"stage": name, "text_spearman": sum(per_sample) / 2, "image_spearman": sum(per_sample) / 2,
+                           "per_sample": {"text": per_sample, "image": per_sample}} for name, _ in STAGES],
+        "passed": sanity_passed, "rule": "passed when …", "n_samples": 2,
+    }
+    validate_results(results)
+    return results
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return with_checks(make_results(4, n_predictions=20))
+
+
+@pytest.fixture(scope="module")
+def document(results: dict) -> Report:
+    return build_document(results)
+
+
+def _text(blocks) -> str:
+    return " ".join(b.text for b in blocks if isinstance(b, Paragraph))
+
+
+def test_summary_answers_the_trust_question_with_the_numbers_shown_below(results: dict, document: Report) -> None:
+    summary = _text(document.section("summary").blocks)
+    words = results["aggregate"]["faithfulness"]["text"]
+    assert "Can these explanations be trusted?" in summary
+    assert f"{words['ratio']:.1f}× as much as removing random words" in summary
+    assert f"the check passes for {words['passed']} of {words['passed'] + words['failed']} e-mails" in summary
+    assert "change completely when the model's weights are randomised" in summary
+    # the same numbers are in the trust section's table, one row per e-mail
+    table = next(b for b in document.section("trust").blocks if isinstance(b, Table) and b.name == "trust_per_sample")
+    assert [row[0] for row in table.rows] == [s["row"] for s in results["samples"]]
+    verdicts = [row[3] for row in table.rows]
+    assert verdicts.count("passed") == words["passed"] and verdicts.count("failed") == words["failed"]
+
+
+def test_a_failed_randomisation_check_is_said_plainly() -> None:
+    document = build_document(with_checks(make_results(2, n_predictions=10), sanity_passed=False))
+    summary = _text(document.section("summary").blocks)
+    assert "stay similar when the model's weights are randomised" in summary
+    assert "rather than what the model learnt" in summary
+
+
+def test_trust_section_shows_mean_curves_with_what_good_looks_like(document: Report) -> None:
+    section = document.section("trust")
+    assert [s.id for s in document.sections] == ["summary", "aggregate", "trust", "samples", "methods",
+                                                 "reproducibility"]
+    figure = next(b for b in section.blocks if isinstance(b, Figure))
+    assert figure.name == "trust_deletion" and "Good:" in figure.caption and figure.src.startswith("data:image/svg")
+    assert "median Spearman correlation" in _text(section.blocks)
+
+
+def test_each_card_has_its_curves_and_occlusion_agreement(results: dict, document: Report) -> None:
+    for card, sample in zip(document.samples, results["samples"]):
+        names = {b.name for b in card.blocks if isinstance(b, (Figure, Table))}
+        assert {f"{card.id}_faithfulness", f"{card.id}_occlusion"} <= names
+        curves = next(b for b in card.blocks if isinstance(b, Figure) and b.name == f"{card.id}_faithfulness")
+        assert "Good:" in curves.caption
+        check = sample["faithfulness"]["text"]["check"]
+        assert f"{check['deletion']:+.2f} vs random {check['random_deletion']:+.2f}" in curves.caption
+        agreement = next(b for b in card.blocks if isinstance(b, Table) and b.name == f"{card.id}_occlusion")
+        assert [row[:3] for row in agreement.rows] == [["Words", 0.8, 0.6], ["Picture patches", 0.5, 0.4]]
+
+
+def test_methods_appendix_states_every_parameter_and_shows_the_randomisation(document: Report) -> None:
+    blocks = document.section("methods").blocks
+    tables = {b.name: b for b in blocks if isinstance(b, Table)}
+    faithfulness = dict((row[0], row[1]) for row in tables["methods_faithfulness"].rows)
+    assert faithfulness["random_draws"] == RANDOM_DRAWS
+    assert faithfulness["fractions"] == ", ".join(str(f) for f in FRACTIONS)
+    assert {"methods_occlusion", "methods_sanity"} <= set(tables)
+    figure = next(b for b in blocks if isinstance(b, Figure) and b.name == "sanity_randomisation")
+    assert "Good:" in figure.caption
+    text = _text(blocks)
+    assert "Adebayo" in text and "DeYoung" in text
+    occlusion = dict((row[0], row[1]) for row in tables["methods_occlusion"].rows)
+    assert occlusion["patch_fill"].endswith("(white)") and "FeatureAblation" in occlusion["implementation"]
+
+
+def test_without_checks_there_is_no_trust_section_and_the_summary_says_so() -> None:
+    document = build_document(make_results(2, n_predictions=10))
+    assert "trust" not in [s.id for s in document.sections]
+    summary = _text(document.section("summary").blocks)
+    assert "not checked for faithfulness (--no-faithfulness)" in summary
+    assert re.search(r"randomisation check was not run", summary)
