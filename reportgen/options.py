@@ -107,8 +107,9 @@ def parse_formats(text: str | tuple[str, ...] | list[str], *, allow_empty: bool 
     items = [p.strip().lower() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
     unknown = [p for p in items if p not in FORMATS]
     if unknown or not (items or allow_empty):
-        raise ReportgenError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose from "
-                             f"{', '.join(FORMATS)}")
+        problem = (f"unknown {'format' if len(unknown) == 1 else 'formats'} {', '.join(unknown)}" if unknown
+                   else "no format given")
+        raise ReportgenError(f"--format: {problem}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
 
 

@@ -175,7 +175,7 @@ def test_configurable_columns(tmp_path):
         ({"split": "fold:1", "rows": [1]}, {}, r"either --split or --rows"),
         ({"missing_text": "none"}, {}, r"--missing-text 'none'"),
         ({"max_pixels": DEFAULT_MAX_PIXELS + 1}, {}, r"--max-pixels 89478486: expected 1 .. 89,478,485"),
-        ({}, {"missing": [1, 3]}, r"2 selected row\(s\) have missing, unreadable or too large pictures .*row 1 \(1.png: missing\); row 3 \(3.png: missing\)"),
+        ({}, {"missing": [1, 3]}, r"2 selected rows have missing, unreadable or too large pictures .*row 1 \(1.png: missing\); row 3 \(3.png: missing\)"),
         ({}, {"corrupt": [0]}, r"row 0 \(0.png: unreadable"),
     ],
 )
@@ -188,7 +188,7 @@ def test_bad_inputs_are_one_line_naming_the_culprit(tmp_path, kwargs, write, pat
 
 def test_many_bad_pictures_are_summarised(tmp_path):
     csv, pics = write_edp(tmp_path, n=9, missing=range(9))
-    with pytest.raises(DataError, match=r"9 selected row\(s\).* and 4 more; .*--skip-invalid"):
+    with pytest.raises(DataError, match=r"9 selected rows.* and 4 more; .*--skip-invalid"):
         load_edp(csv, pics)
 
 

@@ -28,6 +28,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from reportgen.errors import DataError, first_line
 from reportgen.mmtd.preprocessing import to_rgb
 from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT
+from reportgen.report.wording import count
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5
@@ -393,7 +394,8 @@ def load_edp(
         listed = "; ".join(f"row {s['row']} ({s['pic']}: {s['reason']})" for s in skipped[:_LIST_AT_MOST])
         more = f" and {len(skipped) - _LIST_AT_MOST} more" if len(skipped) > _LIST_AT_MOST else ""
         raise DataError(
-            f"{csv}: {len(skipped)} selected row(s) have missing, unreadable or too large pictures in {images}: "
+            f"{csv}: {count(len(skipped), 'selected row')} {'has a' if len(skipped) == 1 else 'have'} missing, "
+            f"unreadable or too large {'picture' if len(skipped) == 1 else 'pictures'} in {images}: "
             f"{listed}{more}; fix them or pass --skip-invalid to skip them"
         )
     bad_rows = {s["row"] for s in skipped}
@@ -499,7 +501,7 @@ def _refuse_outside(csv: Path, images: Path, named: list[tuple[int, Any]]) -> No
             outside.append((row, str(name)))
     if outside:
         row, name = outside[0]
-        more = f" (and {len(outside) - 1} more row(s))" if len(outside) > 1 else ""
+        more = f" (and {count(len(outside) - 1, 'more row')})" if len(outside) > 1 else ""
         raise DataError(
             f"{csv}: row {row}: picture {name!r} lies outside the pictures folder {images}{more}; "
             "move it inside --images or pass --allow-outside-images"

@@ -21,6 +21,23 @@ SOURCE_LABELS = {"text": "text", "image": "picture", "both": "both", "none": "no
 _EMPTY_PICTURE = {"white": "a blank page", "black": "a black page", "blur": "a blurred copy of its picture"}
 
 
+def count(n: int, noun: str, plural: str | None = None, *, zero: str = "no") -> str:
+    """A number of things as a reader says it: ``no mistakes``, ``1 mistake``, ``3 mistakes``.
+
+    Args:
+        n: how many.
+        noun: the singular, e.g. ``"wanted e-mail"``.
+        plural: the plural when it is not ``noun + "s"`` (e.g. ``"boxes"``).
+        zero: the word for none (``"no"``); pass ``"0"`` where a digit reads better (tables, tallies).
+
+    Returns:
+        ``"<n> <noun>"`` with the noun in the singular only for exactly one.
+    """
+    n = int(n)
+    word = noun if n == 1 else (plural if plural is not None else f"{noun}s")
+    return f"{zero if n == 0 else n} {word}"
+
+
 def signed(value: float, decimals: int | None = None) -> str:
     """``+0.40`` / ``−3.00`` / ``+0.003`` with a real minus sign (what a reader sees in sentences).
 
