@@ -289,6 +289,11 @@ class OutputOptions(_Options):
     deterministic: bool = option(False, "Reproducible output: byte-identical on rerun (no timestamp unless "
                                  "SOURCE_DATE_EPOCH is set, no timings).")
     progress: bool = option(True, "Show progress bars on stderr.", secondary="--no-progress")
+    redact_paths: bool = option(False, "Leave local paths out of every output: results.json, the recorded command "
+                                "and the report's reproducibility appendix name files and folders by their last "
+                                "part only (the checkpoint's sha256 still identifies it). Without it, full paths "
+                                "appear only in the appendix and in results.json; the rest of the report always "
+                                "shows file names.")
 
 
 @dataclass(frozen=True)

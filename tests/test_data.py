@@ -232,7 +232,7 @@ def test_missing_text_is_null_as_in_training_and_recorded_per_row(tmp_path):
     training = pd.read_csv(csv).fillna("null")["texts"]
     assert data.texts == [training[3], training[0], training[1]] == ["null", "win money", "null"]
     assert data.text_missing == [True, False, True]
-    assert data.text_note(0) == "no text in the data; the model read it as 'null', as in training"
+    assert data.text_note(0) == "No text in the data; the model read it as 'null', as in training."
     assert data.text_note(1) is None
     assert data.describe()["missing_text"] == {"fed_as": "null", "rows": [3, 1]}
 

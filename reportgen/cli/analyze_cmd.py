@@ -46,6 +46,10 @@ def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tup
         analysis_options = AnalysisOptions.from_kwargs(options)
         inputs = load_inputs(**options)
         results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
+        if options["redact_paths"]:
+            from reportgen.results.redact import redact_paths
+
+            results = redact_paths(results)
         _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets,
                        progress=progress)
         written = output.publish()

@@ -143,11 +143,16 @@ analysis_options = _apply([options_from(SelectionOptions), options_from(ExplainO
 
 
 def output_options(out_help: str | None = None, *, file: bool = False) -> Callable:
-    """--out, --deterministic, --progress/--no-progress (``file``: --out is a file, not a folder)."""
+    """--out, --deterministic, --progress/--no-progress, --redact-paths (``file``: --out is a file, not a
+    folder, such as predict's CSV, which records no path: no --redact-paths)."""
     out = {"type": click.Path(dir_okay=not file, file_okay=file, writable=True)}
     if out_help:
         out["help"] = out_help
-    return options_from(OutputOptions, out=out)
+    return options_from(OutputOptions, exclude=("redact_paths",) if file else (), out=out)
+
+
+#: ``--redact-paths`` alone, for commands with their own output options (render).
+redact_paths_option = options_from(OutputOptions, exclude=("out", "deterministic", "progress"))
 
 
 def format_option(default: str = "json,html,pdf", help: str | None = None) -> Callable:

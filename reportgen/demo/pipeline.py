@@ -191,7 +191,9 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
                                      assets.max_length)
     # Every demo e-mail is held out: the model was trained on another seed of the generator.
     dataset = load_edp(csv_path, data_dir / "pics")
-    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device)
+    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device,
+                    max_length={"value": assets.max_length, "source": "given",
+                                "derivation": "the demo model's demo.json"})
     rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice. The misclassified
     # e-mails are what a reader most wants explained; the analysis finds them after predicting.

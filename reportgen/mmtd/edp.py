@@ -28,7 +28,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from reportgen.errors import DataError, first_line
 from reportgen.mmtd.preprocessing import to_rgb
 from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT
-from reportgen.report.wording import count
+from reportgen.report.wording import count, missing_text_note
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5
@@ -112,11 +112,7 @@ class EDPDataset:
 
     def text_note(self, i: int) -> str | None:
         """What the report says about the ``i``-th selected row's text, or None when the CSV had one."""
-        if not self.text_missing[i]:
-            return None
-        if self.missing_text_fed_as:
-            return f"no text in the data; the model read it as {self.missing_text_fed_as!r}, as in training"
-        return "no text in the data; the model read an empty text (--missing-text empty, not as in training)"
+        return missing_text_note(self.missing_text_fed_as) if self.text_missing[i] else None
 
     def describe(self) -> dict[str, Any]:
         """The results.json ``dataset`` object (plain JSON)."""
