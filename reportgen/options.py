@@ -143,13 +143,16 @@ class LoadOptions(_Options):
     model_config: str | None = option(None, "JSON with settings the weights cannot tell (attention heads); "
                                       "default: hidden/64 heads, 8 in fusion.")
     tokenizer: str = option(DEFAULT_TOKENIZER, "Tokenizer folder, or hub id already in the local Hugging Face "
-                            "cache (never downloaded).")
+                            "cache (never downloaded).", metavar="DIR|HUB_ID")
     image_processor: str | None = option(None, "Image-processor folder or cached hub id; default: the published "
                                          "DiT processor MMTD was trained with (PIL bilinear to the checkpoint's "
                                          "picture size, no crop, /255, mean = std = 0.5; pictures converted to "
-                                         "RGB).")
-    max_length: int | None = option(None, "Tokens per e-mail text after truncation and padding. Default: "
-                                    "min(256, the checkpoint's text positions): MMTD trained with 256.", minimum=2)
+                                         "RGB).", metavar="DIR|HUB_ID")
+    max_length: int | None = option(None, "Tokens per e-mail text ([CLS] and [SEP] included) after truncation "
+                                    "and padding. Default: inferred as min(256 = MMTD's training length, the "
+                                    "checkpoint's text positions, the tokenizer's model_max_length); results.json "
+                                    "and the report record the value and whether it was given or inferred.",
+                                    minimum=2)
     device: str = option("auto", "Where the model runs; auto = cuda when available, else cpu.",
                          choices=("auto", "cpu", "cuda"))
     batch_size: int = option(16, "E-mails per forward pass.", minimum=1)

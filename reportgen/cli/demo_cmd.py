@@ -29,7 +29,7 @@ DEMO_DATA = "demo-data"
               help="Where the model runs (the demo model is small; cpu is fast).")
 @click.option("--ig-steps", type=click.IntRange(min=2), default=128, show_default=True,
               help="Integrated Gradients integration steps (cheap for the small demo model; "
-              "128 converge within 5 %).")
+              "128 steps converge within 5 %).")
 @click.option("--deterministic", is_flag=True, default=False,
               help="Byte-identical output on rerun (no timestamps, no timings).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars on stderr.")
@@ -37,8 +37,9 @@ DEMO_DATA = "demo-data"
 def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str, ...], device: str,
                  ig_steps: int, deterministic: bool, progress: bool) -> None:
     """Generate the demo e-mails (English, Spanish, German, Russian; spam whose signal is in the text,
-    the picture or both, and ham incl. newsletters with banners), then analyse them with the shipped
-    demo MMTD through the same loaders as your own data, and write the report.
+    the picture or both, and ham incl. newsletters with banners), analyse them with the small MMTD
+    model shipped inside reportgen (already trained: nothing is trained or downloaded) through the
+    same loaders as your own data, and write the report.
     """
     from reportgen.cli import printable
     from reportgen.output import prepare_output_folder
