@@ -10,6 +10,7 @@ fails before any model work, from the CLI and from Python alike.
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from collections.abc import Sequence
 from typing import Any
 
 from reportgen.errors import ReportgenError
@@ -62,19 +63,24 @@ def option(default: Any = MISSING, help: str = "", *, flag: str | None = None, c
     return field(default=default, metadata=metadata)
 
 
-def parse_rows(text: str | None) -> tuple[int, ...] | None:
-    """``"3,17"`` → ``(3, 17)`` (0-based CSV data rows, order kept, duplicates dropped)."""
-    if text is None:
+def parse_rows(value: str | Sequence[int | str] | None) -> tuple[int, ...] | None:
+    """``"3,17"`` or ``[3, 17]`` → ``(3, 17)``: 0-based CSV data rows, order kept, duplicates dropped.
+
+    The one row parser of reportgen (``--rows``, ``--explain-rows``, the option dataclasses and
+    :func:`reportgen.mmtd.edp.load_edp`). ``None`` or an empty text means no selection (None).
+
+    Raises:
+        ReportgenError: an entry is not a non-negative whole number (names it).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(text, (list, tuple)):
-        return tuple(dict.fromkeys(int(r) for r in text))
-    if not str(text).strip():
-        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
     rows = []
-    for part in str(text).split(","):
-        if not part.strip().isdigit():
-            raise ReportgenError(f"{part.strip()!r} is not a row number (0-based CSV data rows, e.g. 3,17)")
-        rows.append(int(part))
+    for part in parts:
+        text = str(part).strip()
+        if isinstance(part, bool) or not (text.isascii() and text.isdigit()):
+            raise ReportgenError(f"{text!r} is not a row number (0-based CSV data rows, e.g. 3,17)")
+        rows.append(int(text))
     return tuple(dict.fromkeys(rows))
 
 
@@ -111,6 +117,14 @@ def parse_formats(text: str | tuple[str, ...] | list[str], *, allow_empty: bool 
                    else "no format given")
         raise ReportgenError(f"--format: {problem}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
+
+
+def _rows_option(name: str, value: Any) -> tuple[int, ...] | None:
+    """:func:`parse_rows` for an option field, naming the option in the error."""
+    try:
+        return parse_rows(value)
+    except ReportgenError as error:
+        raise ReportgenError(f"--{name.replace('_', '-')}: {error.message}") from None
 
 
 class _Options:
@@ -193,6 +207,10 @@ class DataOptions(_Options):
                                         "row.")
     require_labels: bool = option(False, cli=False)
 
+    def __post_init__(self) -> None:
+        # From Python, rows may come as "3,17" or a list: the same parser as --rows (frozen: set directly).
+        object.__setattr__(self, "rows", _rows_option("rows", self.rows))
+
 
 @dataclass(frozen=True)
 class ExplainOptions(_Options):
@@ -266,6 +284,9 @@ class SelectionOptions(_Options):
     explain_rows: tuple[int, ...] | None = option(None, "Explain these 0-based CSV data rows (they must be among "
                                                   "the rows selected by --rows/--split).", metavar="3,17,...",
                                                   parse="parse_rows")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "explain_rows", _rows_option("explain_rows", self.explain_rows))
     misclassified: int = option(0, "Also explain N misclassified e-mails, most confidently wrong first (needs "
                                 "labels).", minimum=0, metavar="N")
     least_confident: int = option(0, "Also explain the N e-mails whose spam probability is closest to 0.5.",

@@ -3,11 +3,14 @@ folds); every user mistake or hostile input is one line naming file/row/column."
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from reportgen.mmtd.edp import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split, parse_rows
-from reportgen.errors import DataError
+from reportgen.errors import DataError, ReportgenError
+from reportgen.mmtd.edp import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split
+from reportgen.options import DataOptions, SelectionOptions, parse_rows
 from tests.edp import write_edp, write_png_header
 
 
@@ -215,13 +218,21 @@ def test_missing_files_and_folders(tmp_path):
         load_edp(csv, tmp_path / "nopics")
 
 
-def test_parse_rows():
-    assert parse_rows("3, 17,42") == [3, 17, 42]
-    assert parse_rows(None) is None
-    with pytest.raises(DataError, match="'x' is not a row number"):
-        parse_rows("3,x")
-    with pytest.raises(DataError, match="'-1' is not a row number"):
-        parse_rows("-1")
+def test_parse_rows_is_the_one_row_parser_of_cli_options_and_load_edp(tmp_path):
+    assert parse_rows("3, 17,42,3") == (3, 17, 42)
+    assert parse_rows([4, "2", 4]) == (4, 2)
+    assert parse_rows(None) is None and parse_rows(" ") is None
+    for bad, shown in (("3,x", "'x'"), ("-1", "'-1'"), ([True], "'True'"), ([1.5], "'1.5'")):
+        with pytest.raises(ReportgenError, match=f"{re.escape(shown)} is not a row number"):
+            parse_rows(bad)
+    # The library takes the same forms as the command line, with the same one-line errors.
+    csv, pics = write_edp(tmp_path, n=5)
+    assert load_edp(csv, pics, rows="4, 1,4").rows == [4, 1]
+    with pytest.raises(DataError, match=r"--rows: 'x' is not a row number"):
+        load_edp(csv, pics, rows="1,x")
+    assert DataOptions(data=str(csv), images=str(pics), rows="2,0").rows == (2, 0)
+    with pytest.raises(ReportgenError, match=r"--explain-rows: '-3' is not a row number"):
+        SelectionOptions(explain_rows=[-3])
 
 
 # -- missing texts ---------------------------------------------------------------------------------
