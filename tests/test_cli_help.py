@@ -38,7 +38,7 @@ def test_predict_offers_no_option_that_would_do_nothing():
     # Its CSV has no timestamp and no path: --deterministic and --redact-paths would be silent no-ops.
     text = _help("predict")
     assert "--deterministic" not in text and "--redact-paths" not in text
-    for command in ("analyze", "run", "render"):
+    for command in ("analyze", "run", "render", "demo"):
         assert "--redact-paths" in _help(command)
 
 

@@ -198,8 +198,13 @@ def test_redact_paths_is_idempotent_and_keeps_relative_picture_names():
     results = make_results()
     results["model"]["path"] = "/srv/ana/checkpoint-1/model.safetensors"
     results["samples"][0]["pic"] = "/srv/ana/outside/evil.png"
+    results["dataset"]["images"] = "/srv/ana/edp/pics"
+    results["dataset"]["skipped"][0]["reason"] = "unusable name ([Errno 36] File name too long: '/srv/ana/edp/pics/x')"
+    results["aggregate"]["warnings"].append("picture /srv/ana/edp/pics/y.png is odd")
     once = redact_paths(results)
     assert once["model"]["path"] == "model.safetensors" and once["samples"][0]["pic"] == "evil.png"
+    assert "/srv" not in json.dumps(once)
+    assert once["dataset"]["skipped"][0]["reason"].endswith("too long: 'pics/x')")
     assert once["samples"][1]["pic"] == results["samples"][1]["pic"]  # the CSV's own relative name
     assert redact_paths(once) == once and results["model"]["path"].startswith("/srv")  # a copy
 
@@ -213,3 +218,19 @@ def test_every_path_option_is_cut_in_the_recorded_command(command):
     path_flags = {opt for p in options if isinstance(p, click.Option) and isinstance(p.type, click.Path)
                   for opt in p.opts}
     assert path_flags <= set(PATH_OPTIONS)
+
+
+@pytest.mark.slow
+def test_demo_redact_paths_leaves_no_absolute_path(tmp_path):
+    import reportgen
+
+    out = tmp_path / "private-demo-of-ana"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--format", "json,html", "--samples", "1",
+                                       "--ig-steps", "16", "--redact-paths", "--no-progress"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    package = str(Path(reportgen.__file__).resolve().parent)
+    for name in ("results.json", "report.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert str(tmp_path) not in text and package not in text
+    assert load_results(out / "results.json")["generator"]["paths_redacted"] is True

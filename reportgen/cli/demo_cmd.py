@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.options import command_line, format_option
+from reportgen.cli.options import command_line, format_option, redact_paths_option
 
 #: The demo corpus folder inside --out (as reportgen.demo.pipeline writes it).
 DEMO_DATA = "demo-data"
@@ -33,9 +33,10 @@ DEMO_DATA = "demo-data"
 @click.option("--deterministic", is_flag=True, default=False,
               help="Byte-identical output on rerun (no timestamps, no timings).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars on stderr.")
+@redact_paths_option
 @click.pass_context
 def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str, ...], device: str,
-                 ig_steps: int, deterministic: bool, progress: bool) -> None:
+                 ig_steps: int, deterministic: bool, progress: bool, redact_paths: bool) -> None:
     """Generate the demo e-mails (English, Spanish, German, Russian; spam whose signal is in the text,
     the picture or both, and ham incl. newsletters with banners), analyse them with the small MMTD
     model shipped inside reportgen (already trained: nothing is trained or downloaded) through the
@@ -60,6 +61,7 @@ def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str
                 out_dir, report_dir=output.staging, per_kind=per_kind, formats=formats,
                 device=resolve_device(device), ig_steps=ig_steps, deterministic=deterministic, progress=progress,
                 command=command_line(ctx), echo=lambda line: click.echo(printable(line), err=True),
+                redact_paths=redact_paths,
             )
         finally:
             output.adopt(DEMO_DATA)  # the corpus stays reportgen's, even when the analysis failed

@@ -56,12 +56,20 @@ def redact_paths(results: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``results`` whose local paths are cut to their last part; ``generator.paths_redacted`` is set.
 
     Cut: ``model.path``, ``model.tokenizer`` when it is a folder (not a hub id),
-    ``dataset.csv``, ``dataset.images``, the path options of ``generator.command``, and picture
-    names that are absolute paths (``samples[].pic``, ``dataset.skipped[].pic``). Redacting twice
-    gives the same result.
+    ``dataset.csv``, ``dataset.images``, the path options of ``generator.command``, picture
+    names that are absolute paths (``samples[].pic``, ``dataset.skipped[].pic``), and those paths
+    where skip reasons and warnings quote them. Redacting twice gives the same result.
     """
     redacted = copy.deepcopy(results)
     model, dataset, generator = redacted["model"], redacted["dataset"], redacted["generator"]
+    # Messages may quote a recorded path (an OS error naming a picture under the pictures folder).
+    known = sorted({str(v) for v in (model.get("path"), dataset.get("csv"), dataset.get("images"),
+                                     model.get("tokenizer")) if v and _is_absolute(str(v))}, key=len, reverse=True)
+    for item in dataset.get("skipped", []):
+        item["reason"] = _replace_paths(item["reason"], known)
+    aggregate = redacted.get("aggregate") or {}
+    if aggregate.get("warnings"):
+        aggregate["warnings"] = [_replace_paths(w, known) for w in aggregate["warnings"]]
     model["path"] = last_part(model["path"])
     if model.get("tokenizer") and _looks_like_path(model["tokenizer"]):
         model["tokenizer"] = last_part(model["tokenizer"])
@@ -74,6 +82,12 @@ def redact_paths(results: dict[str, Any]) -> dict[str, Any]:
     generator["command"] = redact_command(generator["command"])
     generator["paths_redacted"] = True
     return redacted
+
+
+def _replace_paths(text: str, paths: list[str]) -> str:
+    for path in paths:  # longest first, so a folder does not cut a longer path that starts with it
+        text = text.replace(path, last_part(path))
+    return text
 
 
 def _looks_like_path(value: str) -> bool:
