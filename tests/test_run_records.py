@@ -161,6 +161,7 @@ def test_an_email_without_text_is_marked_in_results_and_on_its_card(redacted):
     cards = re.split(r'<details class="sample', html)[1:]
     with_note = [card for card in cards if NULL_NOTE.replace("'", "&#39;") in card or NULL_NOTE in card]
     assert len(with_note) == 1 and f"Row {EMPTY_ROW}:" in with_note[0]
+    assert "<strong>Warning:</strong> No text" not in with_note[0]
     assert sum(_squeezed(NULL_NOTE) in page for page in _pdf_pages(redacted / "report.pdf")) == 1
 
 
@@ -169,8 +170,10 @@ def test_missing_text_read_as_empty_says_it_is_not_as_in_training(inputs, tmp_pa
     _run(inputs, out, "run", "--format", "json,html", "--missing-text", "empty", "--max-length", "24")
     sample = {s["row"]: s for s in load_results(out / "results.json")["samples"]}[EMPTY_ROW]
     assert sample["text_missing"] is True and sample["text"] == ""
-    assert "the model read an empty text (--missing-text empty, not as in training)" in (
-        out / "report.html").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    # Not as in training: said as a warning on the card (read as "null" it is a plain note).
+    assert ("<strong>Warning:</strong> No text in the data; the model read an empty text (--missing-text empty, "
+            "not as in training).") in html
 
 
 def test_render_redact_paths_redacts_an_existing_results_file(plain, tmp_path, inputs):

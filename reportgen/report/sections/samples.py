@@ -178,8 +178,10 @@ def _highlighted_text(context: SampleInput) -> list[Block]:
     unread = unread if unread.strip() else ""
     unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
                    if unread else "")
-    # The sample's text is what the model read: the stand-in ("null" or "") when the CSV had none.
-    missing = ([Paragraph(wording.missing_text_note(str(context.sample["text"])), kind="warning")]
+    # The sample's text is what the model read: the stand-in ("null" or "") when the CSV had none. Read as
+    # in training it is a fact to know; read as an empty text it departs from training: a warning.
+    read_as = str(context.sample["text"])
+    missing = ([Paragraph(wording.missing_text_note(read_as), kind="text" if read_as else "warning")]
                if context.sample.get("text_missing") else [])
     return [*missing, HighlightedText(
         name=f"{context.id}-text",
