@@ -27,16 +27,16 @@ DEMO_DATA = "demo-data"
 @format_option()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the model runs (the demo model is small; cpu is fast).")
-@click.option("--ig-steps", type=click.IntRange(min=2), default=128, show_default=True,
-              help="Integrated Gradients integration steps (cheap for the small demo model; "
-              "128 steps converge within 5 %).")
+@click.option("--ig-steps", type=click.IntRange(min=2), default=None,
+              help="Integrated Gradients steps to start with. Default: analyze's (16 Gauss-Legendre nodes, "
+              "doubled until IG converges within 5 %).")
 @click.option("--deterministic", is_flag=True, default=False,
               help="Byte-identical output on rerun (no timestamps, no timings).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars on stderr.")
 @redact_paths_option
 @click.pass_context
 def demo_command(ctx: click.Context, out: str, per_kind: int, formats: tuple[str, ...], device: str,
-                 ig_steps: int, deterministic: bool, progress: bool, redact_paths: bool) -> None:
+                 ig_steps: int | None, deterministic: bool, progress: bool, redact_paths: bool) -> None:
     """Generate the demo e-mails (English, Spanish, German, Russian; spam whose signal is in the text,
     the picture or both, and ham incl. newsletters with banners), analyse them with the small MMTD
     model shipped inside reportgen (already trained: nothing is trained or downloaded) through the
