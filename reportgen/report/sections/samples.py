@@ -178,7 +178,12 @@ def _highlighted_text(context: SampleInput) -> list[Block]:
     unread = unread if unread.strip() else ""
     unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
                    if unread else "")
-    return [HighlightedText(
+    # The sample's text is what the model read: the stand-in ("null" or "") when the CSV had none. Read as
+    # in training it is a fact to know; read as an empty text it departs from training: a warning.
+    read_as = str(context.sample["text"])
+    missing = ([Paragraph(wording.missing_text_note(read_as), kind="text" if read_as else "warning")]
+               if context.sample.get("text_missing") else [])
+    return [*missing, HighlightedText(
         name=f"{context.id}-text",
         caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
                 f"spam, blue toward ham) on the report's one scale. "
