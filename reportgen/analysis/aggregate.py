@@ -20,7 +20,7 @@ from reportgen.claims import (
     verdict_leading, word_kind, COLOUR_NOISE_FLOOR,
 )
 from reportgen.names import ESTIMATOR_NAMES, OUTCOMES
-from reportgen.report.wording import count
+from reportgen.names import count
 
 #: Fewer explained samples than this gets a warning that the word lists are only indicative.
 FEW_SAMPLES = 10

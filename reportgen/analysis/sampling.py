@@ -16,7 +16,7 @@ import numpy as np
 from reportgen import options
 from reportgen.errors import DataError, ReportgenError
 from reportgen.mmtd.model import HAM, SPAM
-from reportgen.report.wording import count
+from reportgen.names import count
 
 #: What ``--samples`` means when no selection option is given (the seed analysis used 3 + 3).
 DEFAULT_SAMPLES = "3:3"

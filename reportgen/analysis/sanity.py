@@ -26,7 +26,7 @@ import torch
 from reportgen.explain.occlusion import spearman
 from reportgen.mmtd.model import MMTD
 from reportgen.options import ExplainOptions
-from reportgen.report.wording import count
+from reportgen.names import count
 
 #: Integrated Gradients nodes of the re-explanations: rankings need fewer than completeness does.
 SANITY_IG_STEPS = 8

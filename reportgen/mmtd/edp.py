@@ -28,7 +28,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from reportgen.errors import DataError, ReportgenError, first_line
 from reportgen.mmtd.preprocessing import to_rgb
 from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT, parse_rows
-from reportgen.report.wording import count, missing_text_note
+from reportgen.names import count, missing_text_note
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reportgen.claims import COLOUR_NOISE_FLOOR, LEAD_SHARE, PUSH_FLOOR
+# Counts and the missing-text note are spelt in names.py, which every layer may import.
+from reportgen.names import count, missing_text_note  # noqa: F401  (re-exported for the sections)
 
 #: How the report names a leading source.
 SOURCE_NAMES = {"text": "the text", "image": "the picture", "both": "the text and the picture together",
@@ -19,35 +21,6 @@ SOURCE_NAMES = {"text": "the text", "image": "the picture", "both": "the text an
 SOURCE_LABELS = {"text": "text", "image": "picture", "both": "both", "none": "none (default)",
                  "unclear": "no clear lead"}
 _EMPTY_PICTURE = {"white": "a blank page", "black": "a black page", "blur": "a blurred copy of its picture"}
-
-
-def missing_text_note(read_as: str) -> str:
-    """What a report says about an e-mail without text in the data, given what the model read instead.
-
-    Args:
-        read_as: the stand-in text (results.json ``dataset.missing_text.fed_as``, which is also the
-            sample's ``text``): ``"null"`` as MMTD's training read a missing text, or ``""``.
-    """
-    if read_as:
-        return f"No text in the data; the model read it as {read_as!r}, as in training."
-    return "No text in the data; the model read an empty text (--missing-text empty, not as in training)."
-
-
-def count(n: int, noun: str, plural: str | None = None, *, zero: str = "no") -> str:
-    """A number of things as a reader says it: ``no mistakes``, ``1 mistake``, ``3 mistakes``.
-
-    Args:
-        n: how many.
-        noun: the singular, e.g. ``"wanted e-mail"``.
-        plural: the plural when it is not ``noun + "s"`` (e.g. ``"boxes"``).
-        zero: the word for none (``"no"``); pass ``"0"`` where a digit reads better (tables, tallies).
-
-    Returns:
-        ``"<n> <noun>"`` with the noun in the singular only for exactly one.
-    """
-    n = int(n)
-    word = noun if n == 1 else (plural if plural is not None else f"{noun}s")
-    return f"{zero if n == 0 else n} {word}"
 
 
 def signed(value: float, decimals: int | None = None) -> str:
