@@ -244,7 +244,7 @@ def colour_legend(colour: ColourScale) -> list[LegendStop]:
 def _image_attribution(context: SampleInput) -> list[Block]:
     sample, colour = context.sample, context.colour
     strongest = max((abs(float(v)) for row in sample["image_scores"] for v in row), default=0.0)
-    alt = (f"Picture of {context.about} with its Integrated Gradients heatmap on top; "
+    alt = (f"{context.unreliable}Picture of {context.about} with its Integrated Gradients heatmap on top; "
            f"{_strongest_patch(sample['image_scores'])}.")
     note = (f" The strongest patch moved the score by {wording.magnitude(strongest)} — negligible, so nothing is "
             f"coloured." if strongest < colour["noise_floor"] else
