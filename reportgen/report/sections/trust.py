@@ -244,7 +244,7 @@ def sample_blocks(context: Any) -> list[Block]:
         f"Change of the {faithfulness['predicted']} log-odds as the top-ranked words (left) or patches (right) are "
         f"removed (solid) or are the only ones kept (dotted), against random ones (grey). Good: coloured lines "
         f"above grey. Here: {'; '.join(parts) or 'nothing to remove'}.",
-        f"Deletion and insertion curves of e-mail row {context.sample['row']}.",
+        f"Deletion and insertion curves of {context.about}: {'; '.join(parts) or 'nothing to remove'}.",
         sample_curves_figure(faithfulness))]
 
 
