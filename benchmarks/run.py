@@ -106,7 +106,8 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         float(unconverged), None if unconverged is None else unconverged == 0)
     render = results.get("render", {})
     r100 = render.get("html_pdf_100", {}).get("seconds")
-    add("render 100 fixture samples (HTML+PDF, one call)", "≤ 30 s", r100, None if r100 is None else r100 <= 30, " s")
+    add("render 100 fixture samples (HTML+PDF, one call)", "≤ 30 s", r100, None if r100 is None else r100 <= 30,
+        " s")
     demo_render = results.get("render_demo", {})
     if demo_render.get("samples") == 100:
         seconds = demo_render.get("seconds")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
+from reportgen.report import wording
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.figures.trust import mean_deletion_figure, randomisation_figure, sample_curves_figure
 from reportgen.report.sections.common import chart
@@ -51,7 +52,7 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
     if judged == 0:
         tally = f"no e-mail gives a verdict (removing {units} at random hardly moves any decision)"
     else:
-        tally = f"the check passes for {passed} of {judged} e-mail(s)"
+        tally = f"the check passes for {passed} of {wording.count(judged, 'e-mail')}"
         if silent:
             tally += f" ({silent} more give no verdict: removing their {units} hardly moves the decision)"
         if failed >= passed:
@@ -62,12 +63,13 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
 def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if sanity is None:
         return "The model-randomisation check was not run (--sanity-samples 0)."
-    n = sanity.get("n_samples", "the")
+    n = sanity.get("n_samples")
+    checked = "the e-mails" if n is None else wording.count(n, "e-mail")
     if sanity["passed"] is True:
-        return (f"On {n} e-mail(s) re-explained with the model's top layers randomised, the explanations changed "
+        return (f"On {checked} re-explained with the model's top layers randomised, the explanations changed "
                 f"completely, as explanations of what the model learnt should.")
     if sanity["passed"] is False:
-        return (f"On {n} e-mail(s) re-explained with the model's top layers randomised, the explanations stayed "
+        return (f"On {checked} re-explained with the model's top layers randomised, the explanations stayed "
                 f"similar: they partly reflect the input itself rather than what the model learnt, so read them "
                 f"with care.")
     return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
@@ -182,7 +184,8 @@ def _agreement_paragraph(samples: list[dict[str, Any]]) -> Paragraph | None:
                   if s.get("occlusion") and s["occlusion"]["agreement"].get(modality)
                   and s["occlusion"]["agreement"][modality]["spearman"] is not None]
         if values:
-            parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over {len(values)} e-mail(s) "
+            parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over "
+                         f"{wording.count(len(values), 'e-mail')} "
                          f"is {median(values):+.2f}")
     if not parts:
         return None
@@ -241,7 +244,7 @@ def sample_blocks(context: Any) -> list[Block]:
         f"Change of the {faithfulness['predicted']} log-odds as the top-ranked words (left) or patches (right) are "
         f"removed (solid) or are the only ones kept (dotted), against random ones (grey). Good: coloured lines "
         f"above grey. Here: {'; '.join(parts) or 'nothing to remove'}.",
-        f"Deletion and insertion curves of e-mail row {context.sample['row']}.",
+        f"Deletion and insertion curves of {context.about}: {'; '.join(parts) or 'nothing to remove'}.",
         sample_curves_figure(faithfulness))]
 
 
