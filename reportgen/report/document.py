@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-#: Resolution of the per-sample figures (PNG): 16 cm at 150 dpi is ~950 px, sharp on screen and
-#: still legible in print for the smallest (5.5 pt) tick labels.
+#: Resolution of the per-sample figures (WebP in the page, JPEG in the PDF): 16 cm at 150 dpi is
+#: ~950 px, sharp on screen and still legible in print for the smallest (5.5 pt) tick labels.
 RASTER_DPI = 150
 
 
