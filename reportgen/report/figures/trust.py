@@ -113,10 +113,10 @@ def randomisation_figure(sanity: Mapping[str, Any], pass_limit: float) -> Figure
 
     Args:
         sanity: results.json ``aggregate.sanity``.
-        pass_limit: the correlation every checked e-mail must end below.
+        pass_limit: the size of correlation every checked e-mail must end below (a band around 0).
 
     Returns:
-        A figure with the mean per modality as lines and each e-mail as dots, the pass line and 0.
+        A figure with the mean per modality as lines and each e-mail as dots, the pass band and 0.
     """
     stages = sanity["randomisation"]
     fig = column_figure(8.0)
@@ -135,8 +135,10 @@ def randomisation_figure(sanity: Mapping[str, Any], pass_limit: float) -> Figure
     ax.scatter([], [], s=10, facecolors="none", edgecolors="#555555", label="one e-mail")
     ax.axhline(1.0, color="#555555", linewidth=0.6, linestyle=":")
     ax.axhline(0.0, color="#555555", linewidth=0.6)
-    ax.axhline(pass_limit, color=WARNING_COLOUR, linewidth=0.9, linestyle="--",
-               label=f"pass line ({pass_limit:g}): the last stage must end below it")
+    ax.axhspan(-pass_limit, pass_limit, color=WARNING_COLOUR, alpha=0.08, linewidth=0)
+    for bound in (-pass_limit, pass_limit):
+        ax.axhline(bound, color=WARNING_COLOUR, linewidth=0.9, linestyle="--",
+                   label=f"pass band (±{pass_limit:g}): the last stage must end inside it" if bound > 0 else None)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xticks(x, labels=[plain("+ " + s["stage"] if i else s["stage"]) for i, s in enumerate(stages)],
                   rotation=20, ha="right")

@@ -18,9 +18,11 @@ from reportgen.report.sections.common import chart
 
 _UNITS = {"text": "words", "image": "picture patches"}
 _SHORT = {"text": "words", "image": "patches"}
+_ADJECTIVE = {"text": "word", "image": "picture"}
 #: The correlation every checked e-mail must end below (results.json states it in the rule; this is
 #: only the line drawn in the figure and is read back from the results when they say).
 _DEFAULT_PASS_LIMIT = 0.5
+_VERDICT_WORDS = {True: "passed", False: "failed", None: "not compared"}
 
 
 def _verdict_counts(modality_summary: dict[str, Any] | None) -> tuple[int, int, int]:
@@ -59,19 +61,54 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
     return f"{effect}; {tally}"
 
 
+def _verdicts(sanity: dict[str, Any]) -> dict[str, bool | None]:
+    """Per modality verdicts; results written before they were stored per modality count as one verdict for both."""
+    if "verdicts" in sanity:
+        return {m: sanity["verdicts"].get(m) for m in ("text", "image")}
+    return {m: sanity["passed"] for m in ("text", "image")}
+
+
+def _largest(sanity: dict[str, Any], modality: str) -> float | None:
+    """The last stage's correlation of the largest size for one modality (signed, as results.json has it)."""
+    values = [v for v in sanity["randomisation"][-1]["per_sample"][modality] if v is not None] \
+        if sanity["randomisation"] else []
+    return max(values, key=abs) if values else None
+
+
+def _randomised_clause(sanity: dict[str, Any] | None) -> str:
+    """What the model-randomisation check showed, per modality, with its numbers (no more than they show)."""
+    if sanity is None:
+        return "the model-randomisation check was not run"
+    verdicts = _verdicts(sanity)
+    if all(v is None for v in verdicts.values()):
+        return "the model-randomisation check could not compare any explanation"
+    changed = [m for m, v in verdicts.items() if v is True]
+    kept = [m for m, v in verdicts.items() if v is False]
+    parts = []
+    if changed:
+        size = max(abs(_largest(sanity, m) or 0.0) for m in changed)
+        names = "the explanations" if len(changed) == 2 else f"the {_ADJECTIVE[changed[0]]} explanations"
+        parts.append(f"{names} change when the model's weights are randomised (rank correlation with the original at "
+                     f"most {size:.2f} in size), as they should")
+    if kept:
+        worst = max((_largest(sanity, m) for m in kept), key=lambda v: abs(v or 0.0)) or 0.0
+        names = "the explanations" if len(kept) == 2 else f"the {_ADJECTIVE[kept[0]]} explanations"
+        flipped = ", its sign flipped," if worst < 0 else ""
+        parts.append(f"{'but ' if changed else ''}{names} keep much of their pattern{flipped} when the model's weights "
+                     f"are randomised (rank correlation {worst:+.2f}), so they partly reflect the input itself rather "
+                     "than what the model learnt")
+    return ", ".join(parts)
+
+
 def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if sanity is None:
         return "The model-randomisation check was not run (--sanity-samples 0)."
     n = sanity.get("n_samples", "the")
-    if sanity["passed"] is True:
-        return (f"On {n} e-mail(s) re-explained with the model's top layers randomised, the explanations changed "
-                f"completely, as explanations of what the model learnt should.")
-    if sanity["passed"] is False:
-        return (f"On {n} e-mail(s) re-explained with the model's top layers randomised, the explanations stayed "
-                f"similar: they partly reflect the input itself rather than what the model learnt, so read them "
-                f"with care.")
-    return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
-            "were all near zero).")
+    clause = _randomised_clause(sanity)
+    if clause.startswith("the model-randomisation check could not"):
+        return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
+                "were all near zero).")
+    return f"On {n} e-mail(s) re-explained with the model's top layers randomised, {clause}."
 
 
 def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction: float, first: bool) -> str:
@@ -99,15 +136,7 @@ def summary_sentence(results: dict[str, Any]) -> str | None:
         return None
     aggregate = results["aggregate"]
     summary, sanity = aggregate.get("faithfulness"), aggregate.get("sanity")
-    if sanity is None:
-        randomised = "the model-randomisation check was not run"
-    elif sanity["passed"] is True:
-        randomised = "the explanations change completely when the model's weights are randomised, as they should"
-    elif sanity["passed"] is False:
-        randomised = ("but the explanations stay similar when the model's weights are randomised, so they partly "
-                      "reflect the input rather than what the model learnt")
-    else:
-        randomised = "the model-randomisation check could not compare any explanation"
+    randomised = _randomised_clause(sanity)
     if summary is None:
         return f"The explanations were not checked for faithfulness (--no-faithfulness); {randomised}."
     fraction = float(summary.get("headline_fraction", 0.10))
@@ -266,14 +295,14 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             f"Model-randomisation sanity check ({methods['sanity']['reference']}): the weights of "
             f"{methods['sanity']['stage_modules']} are {methods['sanity']['randomisation']}; "
             f"{methods['sanity']['explanation']}. Rule: {sanity['rule']}. Result: "
-            f"{'passed' if sanity['passed'] else 'failed' if sanity['passed'] is False else 'no verdict'}."))
+            + "; ".join(f"{_UNITS[m]} {_VERDICT_WORDS[v]}" for m, v in _verdicts(sanity).items()) + "."))
         limit = float(methods["sanity"].get("pass_limit", _DEFAULT_PASS_LIMIT))
         blocks.append(chart(
             "sanity_randomisation",
             "Spearman correlation between each checked e-mail's original explanation and the one on a model "
             "whose weights are randomised from the top down (dots: e-mails; lines: means). Good: it falls from 1 "
-            f"(unchanged) toward 0 or below and ends below {limit:g}; an explanation that stays near 1 does not "
-            "depend on what the model learnt.",
+            f"(unchanged) toward 0 and ends inside the band ±{limit:g}; an explanation that stays near 1 — or "
+            "near −1, the same pattern with its sign flipped — does not depend on what the model learnt.",
             "Line chart of rank correlation between original and randomised explanations per randomisation stage.",
             randomisation_figure(sanity, limit), keep=keep_figures))
     return blocks
