@@ -15,6 +15,7 @@ from typing import Any
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.figures.trust import mean_deletion_figure, randomisation_figure, sample_curves_figure
 from reportgen.report.sections.common import chart
+from reportgen.report.wording import signed
 
 _UNITS = {"text": "words", "image": "picture patches"}
 _SHORT = {"text": "words", "image": "patches"}
@@ -23,6 +24,8 @@ _ADJECTIVE = {"text": "word", "image": "picture"}
 #: only the line drawn in the figure and is read back from the results when they say).
 _DEFAULT_PASS_LIMIT = 0.5
 _VERDICT_WORDS = {True: "passed", False: "failed", None: "not compared"}
+#: Below this size a rank correlation is "changed completely" in words (the pass limit itself is larger).
+_COMPLETE = 0.2
 
 
 def _verdict_counts(modality_summary: dict[str, Any] | None) -> tuple[int, int, int]:
@@ -48,7 +51,7 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
                   f"{random:.2f} log-odds on average)")
     else:
         effect = (f"removing the {share} of {units} the explanation ranks highest changes the model's confidence by "
-                  f"{ranked:+.2f} log-odds on average, removing random {units} by {random:+.2f}")
+                  f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)}")
     judged = passed + failed
     if judged == 0:
         tally = f"no e-mail gives a verdict (removing {units} at random hardly moves any decision)"
@@ -88,15 +91,16 @@ def _randomised_clause(sanity: dict[str, Any] | None) -> str:
     if changed:
         size = max(abs(_largest(sanity, m) or 0.0) for m in changed)
         names = "the explanations" if len(changed) == 2 else f"the {_ADJECTIVE[changed[0]]} explanations"
-        parts.append(f"{names} change when the model's weights are randomised (rank correlation with the original at "
-                     f"most {size:.2f} in size), as they should")
+        how = "completely" if size < _COMPLETE else "clearly"
+        parts.append(f"{names} change {how} when the model's weights are randomised (rank correlation with the "
+                     f"original {size:.2f} at most in size), as they should")
     if kept:
         worst = max((_largest(sanity, m) for m in kept), key=lambda v: abs(v or 0.0)) or 0.0
         names = "the explanations" if len(kept) == 2 else f"the {_ADJECTIVE[kept[0]]} explanations"
-        flipped = ", its sign flipped," if worst < 0 else ""
-        parts.append(f"{'but ' if changed else ''}{names} keep much of their pattern{flipped} when the model's weights "
-                     f"are randomised (rank correlation {worst:+.2f}), so they partly reflect the input itself rather "
-                     "than what the model learnt")
+        flipped = ", only with its sign flipped," if worst < 0 else ""
+        parts.append(f"{'but ' if changed else ''}{names} keep their pattern{flipped} when the model's weights are "
+                     f"randomised (rank correlation {signed(worst, 2)} with the original), so they partly show the "
+                     "input itself rather than what the model learnt")
     return ", ".join(parts)
 
 
@@ -126,8 +130,8 @@ def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction
                     f"confidence {ratio:.1f}× as much as removing random {units} ({tally})")
         return f"for {units} the factor is {ratio:.1f}× ({tally})"
     ranked, random = float(entry["deletion"][at]), float(entry["random_deletion"][at])
-    return (f"removing the top {100 * fraction:g} % of {units} changes the model's confidence by {ranked:+.2f} "
-            f"log-odds on average, removing random {units} by {random:+.2f} ({tally})")
+    return (f"removing the top {100 * fraction:g} % of {units} changes the model's confidence by "
+            f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)} ({tally})")
 
 
 def summary_sentence(results: dict[str, Any]) -> str | None:
@@ -212,7 +216,7 @@ def _agreement_paragraph(samples: list[dict[str, Any]]) -> Paragraph | None:
                   and s["occlusion"]["agreement"][modality]["spearman"] is not None]
         if values:
             parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over {len(values)} e-mail(s) "
-                         f"is {median(values):+.2f}")
+                         f"is {signed(median(values), 2)}")
     if not parts:
         return None
     return Paragraph("Second opinion: occlusion removes one word or patch at a time and measures the change of the "
