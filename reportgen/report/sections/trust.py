@@ -104,6 +104,17 @@ def _randomised_clause(sanity: dict[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
+def _stage_result(sanity: dict[str, Any], modality: str) -> str:
+    """E.g. ``the words end within 0.02 of 0 (passed)``: the last stage's largest correlation and the verdict."""
+    verdict = _verdicts(sanity)[modality]
+    largest = _largest(sanity, modality)
+    if largest is None:
+        return f"the {_UNITS[modality]} were not compared"
+    if verdict:
+        return f"the {_UNITS[modality]} end within {abs(largest):.2f} of 0 (passed)"
+    return f"the {_UNITS[modality]} end as far out as {signed(largest, 2)} ({_VERDICT_WORDS[verdict]})"
+
+
 def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if sanity is None:
         return "The model-randomisation check was not run (--sanity-samples 0)."
@@ -185,6 +196,11 @@ def _agreement_cells(occlusion: dict[str, Any] | None, modality: str) -> list[An
             "n/a" if entry["top5_overlap"] is None else float(entry["top5_overlap"])]
 
 
+def _cell(value: float) -> float:
+    """A log-odds change for a 2-decimal cell: float noise like -1e-7 shows as 0.00, not -0.00."""
+    return 0.0 if abs(float(value)) < 0.005 else float(value)
+
+
 def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
     rows = []
     for sample in samples:
@@ -192,7 +208,7 @@ def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
         row: list[Any] = [sample["row"]]
         for modality in ("text", "image"):
             curves = faithfulness.get(modality)
-            row += ([float(curves["check"]["deletion"]), float(curves["check"]["random_deletion"])] if curves
+            row += ([_cell(curves["check"]["deletion"]), _cell(curves["check"]["random_deletion"])] if curves
                     else ["n/a", "n/a"])
             row.append(_verdict_text(curves))
         row += _agreement_cells(sample.get("occlusion"), "text") + _agreement_cells(sample.get("occlusion"), "image")
@@ -272,8 +288,9 @@ def sample_blocks(context: Any) -> list[Block]:
     return [context.raster(
         "faithfulness",
         f"Change of the {faithfulness['predicted']} log-odds as the top-ranked words (left) or patches (right) are "
-        f"removed (solid) or are the only ones kept (dotted), against random ones (grey). Good: coloured lines "
-        f"above grey. Here: {'; '.join(parts) or 'nothing to remove'}.",
+        f"removed (top row: how far the decision drops) or are the only ones kept (bottom row: how far it rises "
+        f"from an input without any), against as many random ones (grey, dashed). Good: the coloured line above "
+        f"the grey one in both rows. Here: {'; '.join(parts) or 'nothing to remove'}.",
         f"Deletion and insertion curves of e-mail row {context.sample['row']}.",
         sample_curves_figure(faithfulness))]
 
@@ -306,7 +323,8 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             "Spearman correlation between each checked e-mail's original explanation and the one on a model "
             "whose weights are randomised from the top down (dots: e-mails; lines: means). Good: it falls from 1 "
             f"(unchanged) toward 0 and ends inside the band ±{limit:g}; an explanation that stays near 1 — or "
-            "near −1, the same pattern with its sign flipped — does not depend on what the model learnt.",
+            "near −1, the same pattern with its sign flipped — does not depend on what the model learnt. Here: "
+            + "; ".join(_stage_result(sanity, m) for m in ("text", "image")) + ".",
             "Line chart of rank correlation between original and randomised explanations per randomisation stage.",
             randomisation_figure(sanity, limit), keep=keep_figures))
     return blocks
