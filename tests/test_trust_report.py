@@ -123,6 +123,10 @@ def test_a_picture_map_that_only_flips_sign_is_not_called_changed() -> None:
     assert "the explanations change" not in summary  # no blanket claim: the picture kept its pattern
     methods = _text(document.section("methods").blocks)
     assert "Result: words passed; picture patches failed." in methods
+    chart = next(b for b in document.section("methods").blocks
+                 if isinstance(b, Figure) and b.name == "sanity_randomisation")
+    assert ("Here: the words end within 0.10 of 0 (passed); the picture patches end as far out as \u22120.76 "
+            "(failed).") in chart.caption
 
 
 def test_trust_section_shows_mean_curves_with_what_good_looks_like(document: Report) -> None:
