@@ -31,6 +31,9 @@ class Inputs:
         dataset: the selected EDP rows (``dataset.skipped`` lists rows left out by --skip-invalid).
         device: ``"cpu"`` or ``"cuda"``.
         batch_size: e-mails per forward pass.
+        max_length: how ``preprocessor.max_length`` was chosen (results.json ``model.max_length``):
+            ``{"value", "source": "given" | "inferred", "derivation"}``; None when the caller built
+            the preprocessor itself (recorded as given).
     """
 
     loaded: LoadedModel
@@ -38,6 +41,7 @@ class Inputs:
     dataset: EDPDataset
     device: str
     batch_size: int = LoadOptions.__dataclass_fields__["batch_size"].default
+    max_length: dict[str, Any] | None = None
 
 
 def resolve_device(name: str) -> str:
@@ -78,19 +82,40 @@ def load_inputs(load: LoadOptions, data: DataOptions) -> Inputs:
     text_tokenizer = load_tokenizer(load.tokenizer)
     loaded = load_mmtd(load.checkpoint, Path(load.model_config) if load.model_config else None, device=device)
     config = loaded.info.config
+    if load.max_length is None:
+        max_length = inferred_max_length(config, text_tokenizer)
+    else:
+        max_length = {"value": int(load.max_length), "source": "given", "derivation": "--max-length"}
     preprocessor = Preprocessor(
         tokenizer=text_tokenizer,
         image_processor=load_image_processor(load.image_processor, int(config.image.image_size)),
-        max_length=default_max_length(config) if load.max_length is None else load.max_length,
+        max_length=max_length["value"],
     )
     _check_fit(preprocessor, config, load.tokenizer)
     return Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device,
-                  batch_size=load.batch_size)
+                  batch_size=load.batch_size, max_length=max_length)
 
 
-def default_max_length(config: Any) -> int:
-    """Training's 256 tokens, or fewer when the checkpoint's text encoder has fewer positions."""
-    return min(DEFAULT_MAX_LENGTH, int(config.text.max_position_embeddings))
+#: A tokenizer's ``model_max_length`` at or above this is transformers' "no limit" placeholder (1e30).
+_NO_TOKENIZER_LIMIT = 10**6
+
+
+def inferred_max_length(config: Any, tokenizer: Any = None) -> dict[str, Any]:
+    """The default ``--max-length`` and how it was derived (results.json ``model.max_length``).
+
+    min(256 = training's length, the checkpoint's text positions, the tokenizer's ``model_max_length``
+    when it states one). [CLS] and [SEP] are counted in the length, as the tokenizer counts them, and
+    BERT's positions start at 0, so a length equal to the positions fits.
+    """
+    positions = int(config.text.max_position_embeddings)
+    bounds = [(DEFAULT_MAX_LENGTH, f"{DEFAULT_MAX_LENGTH} (MMTD's training length)"),
+              (positions, f"{positions} (the checkpoint's text positions)")]
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and 2 <= limit < _NO_TOKENIZER_LIMIT:
+        bounds.append((limit, f"{limit} (the tokenizer's model_max_length)"))
+    value = min(bound for bound, _ in bounds)
+    return {"value": value, "source": "inferred",
+            "derivation": f"min of {', '.join(words for _, words in bounds)} = {value}"}
 
 
 def _check_fit(preprocessor: Preprocessor, config: Any, tokenizer_name: str) -> None:

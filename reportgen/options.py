@@ -10,6 +10,7 @@ fails before any model work, from the CLI and from Python alike.
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from collections.abc import Sequence
 from typing import Any
 
 from reportgen.errors import ReportgenError
@@ -62,19 +63,24 @@ def option(default: Any = MISSING, help: str = "", *, flag: str | None = None, c
     return field(default=default, metadata=metadata)
 
 
-def parse_rows(text: str | None) -> tuple[int, ...] | None:
-    """``"3,17"`` → ``(3, 17)`` (0-based CSV data rows, order kept, duplicates dropped)."""
-    if text is None:
+def parse_rows(value: str | Sequence[int | str] | None) -> tuple[int, ...] | None:
+    """``"3,17"`` or ``[3, 17]`` → ``(3, 17)``: 0-based CSV data rows, order kept, duplicates dropped.
+
+    The one row parser of reportgen (``--rows``, ``--explain-rows``, the option dataclasses and
+    :func:`reportgen.mmtd.edp.load_edp`). ``None`` or an empty text means no selection (None).
+
+    Raises:
+        ReportgenError: an entry is not a non-negative whole number (names it).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(text, (list, tuple)):
-        return tuple(dict.fromkeys(int(r) for r in text))
-    if not str(text).strip():
-        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
     rows = []
-    for part in str(text).split(","):
-        if not part.strip().isdigit():
-            raise ReportgenError(f"{part.strip()!r} is not a row number (0-based CSV data rows, e.g. 3,17)")
-        rows.append(int(part))
+    for part in parts:
+        text = str(part).strip()
+        if isinstance(part, bool) or not (text.isascii() and text.isdigit()):
+            raise ReportgenError(f"{text!r} is not a row number (0-based CSV data rows, e.g. 3,17)")
+        rows.append(int(text))
     return tuple(dict.fromkeys(rows))
 
 
@@ -107,9 +113,18 @@ def parse_formats(text: str | tuple[str, ...] | list[str], *, allow_empty: bool 
     items = [p.strip().lower() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
     unknown = [p for p in items if p not in FORMATS]
     if unknown or not (items or allow_empty):
-        raise ReportgenError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose from "
-                             f"{', '.join(FORMATS)}")
+        problem = (f"unknown {'format' if len(unknown) == 1 else 'formats'} {', '.join(unknown)}" if unknown
+                   else "no format given")
+        raise ReportgenError(f"--format: {problem}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
+
+
+def _rows_option(name: str, value: Any) -> tuple[int, ...] | None:
+    """:func:`parse_rows` for an option field, naming the option in the error."""
+    try:
+        return parse_rows(value)
+    except ReportgenError as error:
+        raise ReportgenError(f"--{name.replace('_', '-')}: {error.message}") from None
 
 
 class _Options:
@@ -142,13 +157,16 @@ class LoadOptions(_Options):
     model_config: str | None = option(None, "JSON with settings the weights cannot tell (attention heads); "
                                       "default: hidden/64 heads, 8 in fusion.")
     tokenizer: str = option(DEFAULT_TOKENIZER, "Tokenizer folder, or hub id already in the local Hugging Face "
-                            "cache (never downloaded).")
+                            "cache (never downloaded).", metavar="DIR|HUB_ID")
     image_processor: str | None = option(None, "Image-processor folder or cached hub id; default: the published "
                                          "DiT processor MMTD was trained with (PIL bilinear to the checkpoint's "
                                          "picture size, no crop, /255, mean = std = 0.5; pictures converted to "
-                                         "RGB).")
-    max_length: int | None = option(None, "Tokens per e-mail text after truncation and padding. Default: "
-                                    "min(256, the checkpoint's text positions): MMTD trained with 256.", minimum=2)
+                                         "RGB).", metavar="DIR|HUB_ID")
+    max_length: int | None = option(None, "Tokens per e-mail text ([CLS] and [SEP] included) after truncation "
+                                    "and padding. Default: inferred as min(256 = MMTD's training length, the "
+                                    "checkpoint's text positions, the tokenizer's model_max_length); results.json "
+                                    "and the report record the value and whether it was given or inferred.",
+                                    minimum=2)
     device: str = option("auto", "Where the model runs; auto = cuda when available, else cpu.",
                          choices=("auto", "cpu", "cuda"))
     batch_size: int = option(16, "E-mails per forward pass.", minimum=1)
@@ -188,6 +206,10 @@ class DataOptions(_Options):
                                         "paths, '..', symlinks pointing out); refused by default, naming the "
                                         "row.")
     require_labels: bool = option(False, cli=False)
+
+    def __post_init__(self) -> None:
+        # From Python, rows may come as "3,17" or a list: the same parser as --rows (frozen: set directly).
+        object.__setattr__(self, "rows", _rows_option("rows", self.rows))
 
 
 @dataclass(frozen=True)
@@ -262,6 +284,9 @@ class SelectionOptions(_Options):
     explain_rows: tuple[int, ...] | None = option(None, "Explain these 0-based CSV data rows (they must be among "
                                                   "the rows selected by --rows/--split).", metavar="3,17,...",
                                                   parse="parse_rows")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "explain_rows", _rows_option("explain_rows", self.explain_rows))
     misclassified: int = option(0, "Also explain N misclassified e-mails, most confidently wrong first (needs "
                                 "labels).", minimum=0, metavar="N")
     least_confident: int = option(0, "Also explain the N e-mails whose spam probability is closest to 0.5.",
@@ -288,6 +313,11 @@ class OutputOptions(_Options):
     deterministic: bool = option(False, "Reproducible output: byte-identical on rerun (no timestamp unless "
                                  "SOURCE_DATE_EPOCH is set, no timings).")
     progress: bool = option(True, "Show progress bars on stderr.", secondary="--no-progress")
+    redact_paths: bool = option(False, "Leave local paths out of every output: results.json, the recorded command "
+                                "and the report's reproducibility appendix name files and folders by their last "
+                                "part only (the checkpoint's sha256 still identifies it). Without it, full paths "
+                                "appear only in the appendix and in results.json; the rest of the report always "
+                                "shows file names.")
 
 
 @dataclass(frozen=True)

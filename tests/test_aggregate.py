@@ -86,7 +86,7 @@ def test_decided_by_default_e_mails_are_counted_not_shared():
 
 def test_too_few_decisions_give_no_verdict():
     result = verdict([_prediction(i, text=3.0, image=0.0) for i in range(3)])
-    assert result["leading"] == "unclear" and "only 3 e-mail(s) count" in result["headline"]
+    assert result["leading"] == "unclear" and "only 3 e-mails count" in result["headline"]
     assert verdict([])["headline"].startswith("No clear lead")
 
 
@@ -152,10 +152,10 @@ def test_warnings_for_ig_gap_skipped_rows_and_few_samples():
                     extra_warnings=["asked for 9 random spam sample(s) but only 4 exist"])
     text = "\n".join(agg["warnings"])
     assert agg["warnings"][0].startswith("asked for 9")
-    assert "for row(s) 7 (6.0% after 16 steps)" in text and "8 (" not in text
+    assert "for row 7 (6.0% after 16 steps)" in text and "8 (" not in text
     assert "colours are unreliable" in text
-    assert "1 row(s) skipped" in text and ": 5" in text
-    assert "only 2 sample(s) explained" in text
+    assert "1 row skipped" in text and ": 5" in text
+    assert "only 2 samples explained" in text
 
 
 def test_aggregate_block_validates_inside_a_results_document():

@@ -3,11 +3,14 @@ folds); every user mistake or hostile input is one line naming file/row/column."
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from reportgen.mmtd.edp import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split, parse_rows
-from reportgen.errors import DataError
+from reportgen.errors import DataError, ReportgenError
+from reportgen.mmtd.edp import DEFAULT_MAX_PIXELS, load_edp, mmtd_fold_split
+from reportgen.options import DataOptions, SelectionOptions, parse_rows
 from tests.edp import write_edp, write_png_header
 
 
@@ -175,7 +178,7 @@ def test_configurable_columns(tmp_path):
         ({"split": "fold:1", "rows": [1]}, {}, r"either --split or --rows"),
         ({"missing_text": "none"}, {}, r"--missing-text 'none'"),
         ({"max_pixels": DEFAULT_MAX_PIXELS + 1}, {}, r"--max-pixels 89478486: expected 1 .. 89,478,485"),
-        ({}, {"missing": [1, 3]}, r"2 selected row\(s\) have missing, unreadable or too large pictures .*row 1 \(1.png: missing\); row 3 \(3.png: missing\)"),
+        ({}, {"missing": [1, 3]}, r"2 selected rows have missing, unreadable or too large pictures .*row 1 \(1.png: missing\); row 3 \(3.png: missing\)"),
         ({}, {"corrupt": [0]}, r"row 0 \(0.png: unreadable"),
     ],
 )
@@ -188,7 +191,7 @@ def test_bad_inputs_are_one_line_naming_the_culprit(tmp_path, kwargs, write, pat
 
 def test_many_bad_pictures_are_summarised(tmp_path):
     csv, pics = write_edp(tmp_path, n=9, missing=range(9))
-    with pytest.raises(DataError, match=r"9 selected row\(s\).* and 4 more; .*--skip-invalid"):
+    with pytest.raises(DataError, match=r"9 selected rows.* and 4 more; .*--skip-invalid"):
         load_edp(csv, pics)
 
 
@@ -215,13 +218,21 @@ def test_missing_files_and_folders(tmp_path):
         load_edp(csv, tmp_path / "nopics")
 
 
-def test_parse_rows():
-    assert parse_rows("3, 17,42") == [3, 17, 42]
-    assert parse_rows(None) is None
-    with pytest.raises(DataError, match="'x' is not a row number"):
-        parse_rows("3,x")
-    with pytest.raises(DataError, match="'-1' is not a row number"):
-        parse_rows("-1")
+def test_parse_rows_is_the_one_row_parser_of_cli_options_and_load_edp(tmp_path):
+    assert parse_rows("3, 17,42,3") == (3, 17, 42)
+    assert parse_rows([4, "2", 4]) == (4, 2)
+    assert parse_rows(None) is None and parse_rows(" ") is None
+    for bad, shown in (("3,x", "'x'"), ("-1", "'-1'"), ([True], "'True'"), ([1.5], "'1.5'")):
+        with pytest.raises(ReportgenError, match=f"{re.escape(shown)} is not a row number"):
+            parse_rows(bad)
+    # The library takes the same forms as the command line, with the same one-line errors.
+    csv, pics = write_edp(tmp_path, n=5)
+    assert load_edp(csv, pics, rows="4, 1,4").rows == [4, 1]
+    with pytest.raises(DataError, match=r"--rows: 'x' is not a row number"):
+        load_edp(csv, pics, rows="1,x")
+    assert DataOptions(data=str(csv), images=str(pics), rows="2,0").rows == (2, 0)
+    with pytest.raises(ReportgenError, match=r"--explain-rows: '-3' is not a row number"):
+        SelectionOptions(explain_rows=[-3])
 
 
 # -- missing texts ---------------------------------------------------------------------------------
@@ -232,7 +243,7 @@ def test_missing_text_is_null_as_in_training_and_recorded_per_row(tmp_path):
     training = pd.read_csv(csv).fillna("null")["texts"]
     assert data.texts == [training[3], training[0], training[1]] == ["null", "win money", "null"]
     assert data.text_missing == [True, False, True]
-    assert data.text_note(0) == "no text in the data; the model read it as 'null', as in training"
+    assert data.text_note(0) == "No text in the data; the model read it as 'null', as in training."
     assert data.text_note(1) is None
     assert data.describe()["missing_text"] == {"fed_as": "null", "rows": [3, 1]}
 

@@ -19,15 +19,16 @@ from reportgen.claims import (
     MIN_VERDICT_N, colour_limit, decision_text_share, definitions, ig_flagged, ig_relative_delta, leading_from_share,
     verdict_leading, word_kind, COLOUR_NOISE_FLOOR,
 )
+from reportgen.names import ESTIMATOR_NAMES, OUTCOMES
+from reportgen.names import count
 
 #: Fewer explained samples than this gets a warning that the word lists are only indicative.
 FEW_SAMPLES = 10
 #: Longest top-word list per class kept in results.json.
 TOP_WORDS_LIMIT = 30
-OUTCOMES = ("TP", "FP", "TN", "FN")
 CLASSES = (("spam", 1), ("ham", 0))
 #: What the verdict is computed from, in words (results.json ``aggregate.verdict.basis``).
-BASIS = "exact two-player Shapley split of every predicted e-mail (text vs picture, spam log-odds)"
+BASIS = f"exact {ESTIMATOR_NAMES['shapley']} split of every predicted e-mail (text vs picture, spam log-odds)"
 
 
 def outcome(label: int | None, prediction: int) -> str | None:
@@ -93,22 +94,24 @@ def _pct(value: float) -> str:
 def headline(summary: dict[str, Any], n_total: int) -> str:
     """The verdict in plain words, hedged when its interval crosses a band edge."""
     n, default = summary["n"], summary["n_decided_by_default"]
-    default_text = (f" {default} of {n_total} e-mails were decided by default (the empty e-mail already scored "
-                    f"their class) and are not counted." if default else "")
+    default_text = (f" {default} of {count(n_total, 'e-mail')} {'was' if default == 1 else 'were'} decided by "
+                    f"default (the empty e-mail already scored {'its' if default == 1 else 'their'} class) and "
+                    f"{'is' if default == 1 else 'are'} not counted." if default else "")
     if summary["text_share"] is None:
-        return (f"No clear lead: none of the {n_total} predicted e-mails moved its score toward its decision by "
+        return (f"No clear lead: none of the {count(n_total, 'predicted e-mail')} moved its score toward its decision by "
                 f"enough to say which part of it mattered.{default_text}")
     share = summary["text_share"]
     ci = summary["ci95"]
     interval = f" (95\u00a0% interval {_pct(ci[0])}–{_pct(ci[1])})" if ci else ""
     measured = (f"on average {_pct(share)} of the push toward each decision came from the text{interval}, "
-                f"over {n} e-mails.")
+                f"over {count(n, 'e-mail')}.")
     leading = summary["leading"]
     if leading == "both":
         return f"The decisions rest on the text and the picture together: {measured}{default_text}"
     if leading == "unclear":
         if n < MIN_VERDICT_N:
-            return f"No clear lead: only {n} e-mail(s) count, too few to say; {measured}{default_text}"
+            return (f"No clear lead: only {count(n, 'e-mail')} {'counts' if n == 1 else 'count'}, too few to say; "
+                    f"{measured}{default_text}")
         return f"No clear lead: {measured} The interval is too wide to name a source.{default_text}"
     source = _SOURCE[leading]
     if summary["hedged"]:
@@ -225,7 +228,7 @@ def aggregate(predictions: Sequence[dict[str, Any]], samples: Sequence[dict[str,
     skipped = list(skipped)
     if skipped:
         rows = ", ".join(str(s["row"]) for s in skipped[:10]) + (" …" if len(skipped) > 10 else "")
-        warnings.append(f"{len(skipped)} row(s) skipped as invalid and left out of every result: {rows}")
+        warnings.append(f"{count(len(skipped), 'row')} skipped as invalid and left out of every result: {rows}")
     flagged = []
     for sample in samples:
         ig = sample["integrated_gradients"]
@@ -234,16 +237,16 @@ def aggregate(predictions: Sequence[dict[str, Any]], samples: Sequence[dict[str,
             flagged.append(f"{sample['row']} ({relative:.1%} after {ig['n_steps']} steps)")
     if flagged:
         warnings.append(
-            f"Integrated Gradients did not converge within {IG_RELATIVE_DELTA_LIMIT:.0%} of f(input) - f(baseline) "
-            f"(and {IG_ABSOLUTE_DELTA_FLOOR} log-odds) for row(s) {', '.join(flagged)}: their word and picture "
-            "colours are unreliable and they are left out of the top words and the IG comparison; raise "
-            "--ig-max-steps"
+            f"{ESTIMATOR_NAMES['ig']} did not converge within {IG_RELATIVE_DELTA_LIMIT:.0%} of f(input) - "
+            f"f(baseline) (and {IG_ABSOLUTE_DELTA_FLOOR} log-odds) for {'row' if len(flagged) == 1 else 'rows'} "
+            f"{', '.join(flagged)}: their word and picture colours are unreliable and they are left out of the top "
+            f"words and the {ESTIMATOR_NAMES['ig']} comparison; raise --ig-max-steps"
         )
     converged = [s for s in samples if not s["integrated_gradients"].get("flagged")]
     if samples and len(samples) < FEW_SAMPLES:
         warnings.append(
-            f"only {len(samples)} sample(s) explained: top words are indicative only (explain more with --samples, "
-            "--misclassified, --least-confident or --most-confident); the verdict uses every prediction"
+            f"only {count(len(samples), 'sample')} explained: top words are indicative only (explain more with "
+            "--samples, --misclassified, --least-confident or --most-confident); the verdict uses every prediction"
         )
     words = top_words(converged, top_k=top_k, min_count=min_count)
     for name in ("spam", "ham"):
@@ -271,10 +274,10 @@ def methods_description(*, top_k: int, min_count: int) -> dict[str, Any]:
         "claims": definitions(),
         "modality": {
             "estimators": {
-                "shapley": "exact two-player Shapley values from four fusion passes (full, text only, picture only, "
-                           "neither; a missing modality = its baseline), for every predicted e-mail",
-                "ig": "signed sums of the joint Integrated Gradients attributions per modality (explained e-mails "
-                      "only; compared with Shapley, never the basis of a claim)",
+                "shapley": f"exact {ESTIMATOR_NAMES['shapley']} values from four fusion passes (full, text only, "
+                           "picture only, neither; a missing modality = its baseline), for every predicted e-mail",
+                "ig": f"signed sums of the joint {ESTIMATOR_NAMES['ig']} attributions per modality (explained "
+                      f"e-mails only; compared with {ESTIMATOR_NAMES['shapley']}, never the basis of a claim)",
             },
             "verdict": {"basis": BASIS, "statistic": "mean text share", "lead_share": LEAD_SHARE,
                         "confidence": CONFIDENCE},

@@ -98,8 +98,12 @@ def picture_data_uri(image: Any, max_width: int = PICTURE_MAX_WIDTH) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _prediction_records(frame: Any, languages: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """results.json ``predictions``: one record per row, with its Shapley split and leading source."""
+def _prediction_records(frame: Any, languages: Sequence[str] | None = None,
+                        text_missing: dict[int, bool] | None = None) -> list[dict[str, Any]]:
+    """results.json ``predictions``: one record per row, with its Shapley split and leading source.
+
+    ``text_missing`` maps a row to whether the CSV had no text there (the model read the stand-in).
+    """
     import pandas as pd
 
     records = []
@@ -117,6 +121,8 @@ def _prediction_records(frame: Any, languages: Sequence[str] | None = None) -> l
                         "f_none": float(item["f_none"]), "f_full": float(item["f_full"])},
         }
         record.update(prediction_claims(record))
+        if text_missing is not None:
+            record["text_missing"] = bool(text_missing[record["row"]])
         if languages is not None:
             record["language"] = languages[i]
         records.append(record)
@@ -151,6 +157,7 @@ def _explain_one(inputs: Inputs, index: int, prediction: dict[str, Any], reason:
         "probabilities": {"ham": prediction["prob_ham"], "spam": prediction["prob_spam"]},
         "logits": {"ham": prediction["logit_ham"], "spam": prediction["logit_spam"]},
         "text": text,
+        "text_missing": bool(dataset.text_missing[index]) if dataset.text_missing else False,
         "pic": str(dataset.pics[index]),
         "picture": picture_data_uri(image),
         "tokens": list(tokens),
@@ -239,6 +246,9 @@ def _model_block(inputs: Inputs) -> dict[str, Any]:
         "class_names": ["ham", "spam"],
         "tokenizer": str(getattr(inputs.preprocessor.tokenizer, "name_or_path", "")),
         "image_processor": f"{type(processor).__name__} {height}x{width}",
+        # The tokens per text the model read, and whether the user gave it or it was inferred.
+        "max_length": inputs.max_length or {"value": int(inputs.preprocessor.max_length), "source": "given",
+                                            "derivation": "set by the caller of reportgen.analyze"},
     }
 
 
@@ -289,7 +299,8 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
     language_started = time.perf_counter()
     languages, language_source = dataset_languages(dataset)
     timings["language_s"] = time.perf_counter() - language_started
-    predictions = _prediction_records(frame, languages)
+    text_missing = dict(zip(dataset.rows, dataset.text_missing)) if dataset.text_missing else None
+    predictions = _prediction_records(frame, languages, text_missing)
     metrics = None
     if dataset.labels is not None:
         metrics = classification_metrics([p["label"] for p in predictions], [p["prediction"] for p in predictions],

@@ -16,6 +16,7 @@ import numpy as np
 from reportgen import options
 from reportgen.errors import DataError, ReportgenError
 from reportgen.mmtd.model import HAM, SPAM
+from reportgen.names import count
 
 #: What ``--samples`` means when no selection option is given (the seed analysis used 3 + 3).
 DEFAULT_SAMPLES = "3:3"
@@ -120,7 +121,8 @@ def select_samples(predictions: Any, selection: SampleSelection) -> tuple[list[C
             if reason not in reasons[int(row)]:
                 reasons[int(row)].append(reason)
         if wanted is not None and len(rows) < wanted:
-            warnings.append(f"asked for {wanted} {what} sample(s) but only {len(rows)} exist")
+            warnings.append(f"asked for {count(wanted, f'{what} sample'.strip())} but only {len(rows)} "
+                            f"{'exists' if len(rows) == 1 else 'exist'}")
 
     table = predictions.reset_index(drop=True)
     all_rows = [int(r) for r in table["row"]]

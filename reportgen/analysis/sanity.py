@@ -30,6 +30,7 @@ import torch
 from reportgen.explain.occlusion import spearman
 from reportgen.mmtd.model import MMTD
 from reportgen.options import ExplainOptions
+from reportgen.names import count
 
 #: Integrated Gradients nodes of the re-explanations: rankings need fewer than completeness does.
 SANITY_IG_STEPS = 8
@@ -193,7 +194,8 @@ def describe(options: ExplainOptions) -> dict[str, Any]:
                          f"seed {SEED} + stage index, on a deep copy of the model",
         "explanation": f"Integrated Gradients as in the report with {min(int(options.ig_steps), SANITY_IG_STEPS)} "
                        f"{options.ig_method} nodes, original and randomised",
-        "samples": f"the {int(options.sanity_samples)} explained sample(s) with the largest total |IG attribution| "
+        "samples": f"the {count(int(options.sanity_samples), 'explained sample')} with the largest total |IG "
+                   "attribution| "
                    "(attributions that are all near zero would only rank noise)",
         "comparison": "Spearman rank correlation of the signed word scores and of the signed patch scores; "
                       "judged by its size (a flipped sign is no change)",

@@ -46,9 +46,9 @@ _SHORT_HELP = {
     "inspect": "Show a checkpoint's inferred architecture, size, sha256 and key diagnostics.",
     "predict": "Predict ham/spam for every selected row and write a CSV.",
     "analyze": "Predict, then explain selected samples; writes results.json.",
-    "run": "analyze, then render the report (json, html, pdf).",
+    "run": "Analyze, then render the report: results.json, report.html, report.pdf.",
     "render": "Render report.html / report.pdf from an existing results.json (no model needed).",
-    "demo": "Build the bundled multilingual demo corpus and model and write the full report.",
+    "demo": "Generate demo e-mails and write a full report on them with the demo model shipped in reportgen.",
 }
 
 
@@ -153,5 +153,8 @@ def main() -> None:
     """Explainability reports (HTML, PDF, results.json) for multimodal text+image classifiers.
 
     First target: MMTD, the multilingual e-mail spam detector that fuses a BERT text encoder with a
-    DiT/BEiT encoder of a picture of the e-mail. Start with `reportgen demo --out DIR`.
+    DiT/BEiT encoder of a picture of the e-mail. Start with `reportgen demo --out DIR`: it generates
+    a small multilingual corpus and explains it with a small MMTD shipped inside reportgen (nothing
+    is trained or downloaded). For your own model: `reportgen run --checkpoint ... --data ...
+    --images ... --out DIR`.
     """

@@ -46,6 +46,10 @@ def _analyze_and_write(ctx: click.Context, options: dict[str, Any], formats: tup
         analysis_options = AnalysisOptions.from_kwargs(options)
         inputs = load_inputs(**options)
         results = run_analysis(inputs, analysis_options, command=command_line(ctx), progress=progress)
+        if options["redact_paths"]:
+            from reportgen.results.redact import redact_paths
+
+            results = redact_paths(results)
         _write_outputs(results, output.staging, formats, deterministic=deterministic, export_assets=export_assets,
                        progress=progress)
         written = output.publish()
@@ -77,10 +81,11 @@ def _write_outputs(results: dict[str, Any], folder: Path, formats: tuple[str, ..
 def analyze_command(ctx: click.Context, **options: Any) -> None:
     """Predict every selected e-mail, explain the chosen samples and write OUT/results.json.
 
-    Scores explain the spam log-odds (logit_spam - logit_ham): positive pushes toward spam. Each
-    explained e-mail gets Integrated Gradients (words and picture patches), attention maps and
-    three modality estimates (IG split, exact two-player Shapley, fusion attention). The --seed
-    option also seeds the sample draw.
+    Scores explain the spam log-odds (logit_spam - logit_ham): positive pushes toward spam. Every
+    prediction gets its exact two-player Shapley split between text and picture, which the verdict
+    rests on. Each explained e-mail also gets Integrated Gradients (words and picture patches, a
+    check on the Shapley split), attention maps (where the model looked, not why) and, unless
+    --no-faithfulness, occlusion and deletion checks. --seed also seeds the sample draw.
     """
     _analyze_and_write(ctx, options, ("json",), export_assets=False)
 
@@ -98,7 +103,7 @@ def analyze_command(ctx: click.Context, **options: Any) -> None:
 )
 @click.pass_context
 def run_command(ctx: click.Context, formats: tuple[str, ...], export_assets: bool, **options: Any) -> None:
-    """analyze, then render the report: OUT/results.json, OUT/report.html, OUT/report.pdf.
+    """Analyze, then render the report: OUT/results.json, OUT/report.html, OUT/report.pdf.
 
     Same options as `analyze`, plus --format and --export-assets. Nothing is written unless every
     requested output succeeded.

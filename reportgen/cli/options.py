@@ -126,7 +126,7 @@ def _config_callback(ctx: click.Context, param: click.Parameter, value: str | No
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False), is_eager=True, expose_value=False,
     callback=_config_callback,
-    help="TOML file of option values (keys as the option names, e.g. ig-steps = 32); the command line wins.",
+    help="TOML file of option values (keys as the option names, e.g. batch-size = 32); the command line wins.",
 )
 
 #: --checkpoint, --model-config, --tokenizer, --image-processor, --max-length, --device, --batch-size.
@@ -143,11 +143,17 @@ analysis_options = _apply([options_from(SelectionOptions), options_from(ExplainO
 
 
 def output_options(out_help: str | None = None, *, file: bool = False) -> Callable:
-    """--out, --deterministic, --progress/--no-progress (``file``: --out is a file, not a folder)."""
+    """--out, --deterministic, --progress/--no-progress, --redact-paths (``file``: --out is a file, not a
+    folder, such as predict's CSV, which records no time and no path: only --out and --progress)."""
     out = {"type": click.Path(dir_okay=not file, file_okay=file, writable=True)}
     if out_help:
         out["help"] = out_help
-    return options_from(OutputOptions, out=out)
+    # A CSV of predictions holds no timestamp and no path: --deterministic and --redact-paths would do nothing.
+    return options_from(OutputOptions, exclude=("deterministic", "redact_paths") if file else (), out=out)
+
+
+#: ``--redact-paths`` alone, for commands with their own output options (render).
+redact_paths_option = options_from(OutputOptions, exclude=("out", "deterministic", "progress"))
 
 
 def format_option(default: str = "json,html,pdf", help: str | None = None) -> Callable:

@@ -15,10 +15,10 @@ from reportgen.cli.options import config_option, data_options, model_options, ou
 @model_options
 @data_options
 @output_options(
-    "CSV to write: row,label,prediction,prob_ham,prob_spam,logit_ham,logit_spam (row = 0-based CSV "
-    "data row; prediction 1 = spam). Written only when everything succeeded.", file=True,
+    "CSV to write, columns row, label, prediction, prob_ham, prob_spam, logit_ham, logit_spam (row = "
+    "0-based CSV data row; prediction 1 = spam). Written only when everything succeeded.", file=True,
 )
-def predict_command(out: str, progress: bool, deterministic: bool, **options: Any) -> None:
+def predict_command(out: str, progress: bool, **options: Any) -> None:
     """Predict ham/spam for every selected e-mail of an EDP CSV and write a CSV.
 
     Prints accuracy, precision, recall and F1 (spam = positive class) and the confusion matrix when

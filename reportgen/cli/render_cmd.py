@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from reportgen.cli.options import redact_paths_option
+
 
 @click.command("render")
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path, dir_okay=False))
@@ -25,8 +27,10 @@ import click
                    "unless analyze chose one); only the stored head can be shown.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show progress bars on stderr (figures per e-mail, then the HTML and PDF steps).")
+@redact_paths_option
 def render_command(results_file: Path, out: Path, formats: str, deterministic: bool, export_assets: bool,
-                   attention_layer: int | None, attention_head: int | None, progress: bool) -> None:
+                   attention_layer: int | None, attention_head: int | None, progress: bool,
+                   redact_paths: bool) -> None:
     """Render report.html and report.pdf from RESULTS.json (written by `analyze` or `run`).
 
     The HTML is one self-contained file (no JavaScript, no external requests); the PDF is A4 with a
@@ -45,6 +49,10 @@ def render_command(results_file: Path, out: Path, formats: str, deterministic: b
     with prepare_output_folder(out, names) as output:
         timestamp(deterministic)
         results = load_results(results_file)
+        if redact_paths:  # also the json copy: it is what --format json writes
+            from reportgen.results.redact import redact_paths as redact
+
+            results = redact(results)
         render_report(results, output.staging, wanted, deterministic=deterministic, export_assets=export_assets,
                       attention_layer=attention_layer, attention_head=attention_head, progress=progress)
         written = output.publish()

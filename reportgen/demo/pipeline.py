@@ -132,6 +132,7 @@ def run_demo(
     echo: Callable[[str], None] = print,
     assets_dir: Path = ASSETS,
     report_dir: Path | None = None,
+    redact_paths: bool = False,
 ) -> dict[str, Path]:
     """Write ``out/demo-data/`` and analyse it with the shipped model; render the report.
 
@@ -150,6 +151,7 @@ def run_demo(
         assets_dir: folder of the demo model (``demo.json``, checkpoint, tokenizer).
         report_dir: where results.json and the report go (default ``out``; the CLI passes a
             staging folder and publishes it).
+        redact_paths: cut local paths to their last part (:func:`reportgen.results.redact.redact_paths`).
 
     Returns:
         ``{format: path}`` of the written files plus ``"data"``: the demo EDP.csv (already announced
@@ -164,14 +166,14 @@ def run_demo(
     try:
         return _run_demo(out, per_kind=per_kind, formats=formats, device=device, ig_steps=ig_steps,
                          deterministic=deterministic, progress=progress, command=command, echo=echo,
-                         assets_dir=assets_dir, report_dir=report_dir)
+                         assets_dir=assets_dir, report_dir=report_dir, redact_paths=redact_paths)
     finally:
         torch.set_num_threads(previous_threads)
 
 
 def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str, ig_steps: int | None,
               deterministic: bool, progress: bool, command: str, echo: Callable[[str], None],
-              assets_dir: Path, report_dir: Path | None) -> dict[str, Path]:
+              assets_dir: Path, report_dir: Path | None, redact_paths: bool = False) -> dict[str, Path]:
     from reportgen.analysis.pipeline import run_analysis
     from reportgen.options import AnalysisOptions
     from reportgen.mmtd.checkpoint import load_mmtd
@@ -192,7 +194,9 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
                                      assets.max_length)
     # Every demo e-mail is held out: the model was trained on another seed of the generator.
     dataset = load_edp(csv_path, data_dir / "pics")
-    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device)
+    inputs = Inputs(loaded=loaded, preprocessor=preprocessor, dataset=dataset, device=device,
+                    max_length={"value": assets.max_length, "source": "given",
+                                "derivation": "the demo model's demo.json"})
     rows = choose_rows(dataset.frame, per_kind)  # the CSV as load_edp read it, indexed by row
     # min_count 1: a dozen e-mails in four languages rarely share a word twice. The misclassified
     # e-mails are what a reader most wants explained; the analysis finds them after predicting.
@@ -203,6 +207,10 @@ def _run_demo(out: Path, *, per_kind: int, formats: tuple[str, ...], device: str
     echo(f"analysing {len(dataset.rows)} held-out e-mails, explaining rows {', '.join(map(str, rows))}"
          f" and up to {per_kind} misclassified ones")
     results = run_analysis(inputs, options, command=command, progress=progress)
+    if redact_paths:
+        from reportgen.results.redact import redact_paths as redact
+
+        results = redact(results)
     written = render_report(results, out if report_dir is None else report_dir, formats, deterministic=deterministic,
                             progress=progress)
     written["data"] = csv_path

@@ -137,7 +137,8 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
     if unknown:
         from reportgen.errors import ReportgenError
 
-        raise ReportgenError(f"unknown explanation method(s) {', '.join(sorted(unknown))}; known: "
+        raise ReportgenError(f"unknown explanation {'method' if len(unknown) == 1 else 'methods'} "
+                             f"{', '.join(sorted(unknown))}; known: "
                              f"{', '.join(registered)}")
     needed: set[str] = set()
 

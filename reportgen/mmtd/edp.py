@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,9 +25,10 @@ from typing import Any
 import pandas as pd
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from reportgen.errors import DataError, first_line
+from reportgen.errors import DataError, ReportgenError, first_line
 from reportgen.mmtd.preprocessing import to_rgb
-from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT
+from reportgen.options import DEFAULT_MAX_PIXELS, MISSING_TEXT, parse_rows
+from reportgen.names import count, missing_text_note
 
 #: How many bad rows an error message lists before "and N more".
 _LIST_AT_MOST = 5
@@ -111,11 +112,7 @@ class EDPDataset:
 
     def text_note(self, i: int) -> str | None:
         """What the report says about the ``i``-th selected row's text, or None when the CSV had one."""
-        if not self.text_missing[i]:
-            return None
-        if self.missing_text_fed_as:
-            return f"no text in the data; the model read it as {self.missing_text_fed_as!r}, as in training"
-        return "no text in the data; the model read an empty text (--missing-text empty, not as in training)"
+        return missing_text_note(self.missing_text_fed_as) if self.text_missing[i] else None
 
     def describe(self) -> dict[str, Any]:
         """The results.json ``dataset`` object (plain JSON)."""
@@ -136,23 +133,6 @@ class EDPDataset:
         if self.split is not None:
             described["split"] = dict(self.split)
         return described
-
-
-def parse_rows(text: str | None) -> list[int] | None:
-    """Parse ``--rows "3,17,42"`` into ``[3, 17, 42]`` (``None``/empty → None).
-
-    Raises:
-        DataError: an entry is not a non-negative integer (names it).
-    """
-    if text is None or not str(text).strip():
-        return None
-    rows = []
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part.isdigit():
-            raise DataError(f"--rows: {part!r} is not a row number (0-based CSV data rows, e.g. --rows 3,17)")
-        rows.append(int(part))
-    return rows
 
 
 @dataclass(frozen=True)
@@ -303,7 +283,7 @@ def load_edp(
     pic_column: str = "pics",
     label_column: str | None = "labels",
     split: str | None = None,
-    rows: list[int] | None = None,
+    rows: str | Sequence[int] | None = None,
     skip_invalid: bool = False,
     seed: int = 0,
     require_labels: bool = False,
@@ -322,7 +302,8 @@ def load_edp(
         split: ``"fold:K"`` (K = 1..5, also ``"fold:K/5"``) selects the test rows of MMTD's training
             fold K (:func:`mmtd_fold_split`); ``"stratified:K/N"`` a seeded scikit-learn fold
             (:func:`stratified_fold_split`).
-        rows: explicit 0-based CSV data rows (kept in the given order, duplicates dropped).
+        rows: explicit 0-based CSV data rows, a list or a ``"3,17"`` text
+            (:func:`reportgen.options.parse_rows`; kept in the given order, duplicates dropped).
         skip_invalid: skip rows whose picture is missing, unreadable or too large (recorded in
             ``skipped``) instead of stopping.
         seed: random state of ``stratified:K/N``.
@@ -338,6 +319,11 @@ def load_edp(
         DataError: one line naming the CSV and the column, row, value or picture at fault.
     """
     csv, images = Path(csv), Path(images)
+    if rows is not None:  # "3,17" or a list; an empty list stays an (empty) selection, refused below
+        try:
+            rows = list(parse_rows(rows) or ())
+        except ReportgenError as error:
+            raise DataError(f"--rows: {error.message}") from None
     if missing_text not in MISSING_TEXT:
         raise DataError(f"--missing-text {missing_text!r}: expected one of {', '.join(MISSING_TEXT)}")
     if not 1 <= int(max_pixels) <= DEFAULT_MAX_PIXELS:
@@ -372,7 +358,7 @@ def load_edp(
             raise DataError(
                 f"{csv}: row {bad[0]} does not exist (rows are 0-based CSV data rows, 0..{n_rows - 1})"
             )
-        selected = list(dict.fromkeys(int(r) for r in rows))
+        selected = list(rows)
         selection = "rows:" + ",".join(map(str, selected))
     else:
         selected = list(range(n_rows))
@@ -393,7 +379,8 @@ def load_edp(
         listed = "; ".join(f"row {s['row']} ({s['pic']}: {s['reason']})" for s in skipped[:_LIST_AT_MOST])
         more = f" and {len(skipped) - _LIST_AT_MOST} more" if len(skipped) > _LIST_AT_MOST else ""
         raise DataError(
-            f"{csv}: {len(skipped)} selected row(s) have missing, unreadable or too large pictures in {images}: "
+            f"{csv}: {count(len(skipped), 'selected row')} {'has a' if len(skipped) == 1 else 'have'} missing, "
+            f"unreadable or too large {'picture' if len(skipped) == 1 else 'pictures'} in {images}: "
             f"{listed}{more}; fix them or pass --skip-invalid to skip them"
         )
     bad_rows = {s["row"] for s in skipped}
@@ -499,7 +486,7 @@ def _refuse_outside(csv: Path, images: Path, named: list[tuple[int, Any]]) -> No
             outside.append((row, str(name)))
     if outside:
         row, name = outside[0]
-        more = f" (and {len(outside) - 1} more row(s))" if len(outside) > 1 else ""
+        more = f" (and {count(len(outside) - 1, 'more row')})" if len(outside) > 1 else ""
         raise DataError(
             f"{csv}: row {row}: picture {name!r} lies outside the pictures folder {images}{more}; "
             "move it inside --images or pass --allow-outside-images"

@@ -83,14 +83,64 @@ def table_to_latex(table: pd.DataFrame, caption: str | None = None, label: str |
         label: optional ``\\label`` (only used with a caption).
 
     Returns:
-        LaTeX source needing ``\\usepackage{booktabs}``.
+        LaTeX source needing ``\\usepackage{booktabs}``. Every numeric column has one fixed number of
+        decimals (enough for 4 significant digits of its largest value; integers none), so it lines up
+        and siunitx's ``S`` columns read it as is.
     """
-    # escape=True escapes cells and headers alike (headers must not be escaped a second time).
-    return table.to_latex(
-        index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}",
+    # Numbers become text with one fixed number of decimals per column, so that a column lines up on
+    # its decimal point and siunitx's S columns read it as is. escape=True escapes cells and headers
+    # alike (headers must not be escaped a second time).
+    fixed = table.apply(_fixed_precision)
+    return fixed.to_latex(
+        index=False, escape=True, na_rep="", column_format=_column_format(table),
         caption=latex_escape(caption) if caption else None, label=label if caption else None,
         position="htbp" if caption else None,
     )
+
+
+#: Significant digits the largest magnitude of a LaTeX column keeps; decimals are capped at 6.
+_LATEX_SIGNIFICANT = 4
+_LATEX_MAX_DECIMALS = 6
+
+
+def _is_number(value: Any) -> bool:
+    import math
+    import numbers
+
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and not (isinstance(value, float) and math.isnan(value)))
+
+
+def _fixed_precision(column: pd.Series) -> pd.Series:
+    """A column's numbers as text with the same decimals: enough for :data:`_LATEX_SIGNIFICANT` digits of its
+    largest magnitude (integer columns keep none); text cells (``n/a``) stay as they are."""
+    import math
+    import numbers
+
+    values = [v for v in column if _is_number(v)]
+    if not values:
+        return column
+    if all(isinstance(v, numbers.Integral) for v in values):
+        decimals = 0
+    else:
+        largest = max(abs(float(v)) for v in values)
+        exponent = math.floor(math.log10(largest)) if largest > 0 else 0
+        decimals = min(max(_LATEX_SIGNIFICANT - 1 - exponent, 0), _LATEX_MAX_DECIMALS)
+
+    def fixed(value: Any) -> Any:
+        if not _is_number(value):
+            return value
+        if isinstance(value, numbers.Integral) and decimals == 0:
+            return str(int(value))
+        text = f"{float(value):.{decimals}f}"
+        return text.lstrip("-") if float(text) == 0 else text  # no "-0.000"
+
+    return column.map(fixed).astype(object)
+
+
+def _column_format(table: pd.DataFrame) -> str:
+    """Numeric columns right-aligned (on the decimal point, given fixed decimals), text left."""
+    return "".join("r" if any(_is_number(v) for v in table[c]) else "l" for c in table.columns)
 
 
 def write_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame], out_dir: Path, *,

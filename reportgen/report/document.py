@@ -102,8 +102,10 @@ class WordSpan:
 
     @property
     def title(self) -> str:
-        """Tooltip text: the score and which way it pushes."""
-        return f"{self.score:+.3f} toward {self.direction}" if self.direction != "neutral" else f"{self.score:+.3f}"
+        """Tooltip (and screen-reader) text: the score and which way it pushes."""
+        # A real minus sign: screen readers say "minus" for U+2212, while "-" is often skipped.
+        value = f"{self.score:+.3f}".replace("-", "\u2212")
+        return f"{value} toward {self.direction}" if self.direction != "neutral" else value
 
 
 @dataclass
@@ -130,6 +132,8 @@ class HighlightedText:
     unread: str = ""
     #: what the legend's numbers are
     legend_title: str = "Word colours, spam log-odds (one scale for the whole report):"
+    #: the e-mail's language as a BCP 47 tag (``"und"``: undetermined), for the page's ``lang``
+    lang: str = "und"
 
 
 Block = Union[Paragraph, Facts, Figure, Table, HighlightedText]
@@ -179,6 +183,16 @@ class Report:
     sections: list[Section]
     #: the verdict in plain words, with its interval, for the first page
     headline: str = ""
+    #: who wrote the report (HTML ``<meta name=author>``, the PDF's Author)
+    author: str = "reportgen"
+    #: subject words (HTML ``<meta name=keywords>``, the PDF's Keywords)
+    keywords: tuple[str, ...] = ("spam detection", "explainable AI", "MMTD", "multimodal", "Shapley values",
+                                 "Integrated Gradients", "attention")
+
+    @property
+    def description(self) -> str:
+        """One sentence on what the report is about (HTML ``<meta name=description>``, the PDF's Subject)."""
+        return f"Why the spam detector decides as it does: {self.subtitle}. {self.headline}".strip()
 
     @property
     def samples(self) -> list[SampleSection]:

@@ -2,8 +2,9 @@
 
 The HTML is one self-contained file: CSS inlined, figures as ``data:`` images, no JavaScript and a
 Content-Security-Policy that forbids every request. The PDF is WeasyPrint's rendering of the same
-HTML in print mode (every sample expanded), with a URL fetcher that refuses everything except
-``data:`` URIs and files inside the package's own ``static/`` folder.
+HTML in print mode (the summary on page 1, the contents after it), plus the paged-media stylesheet
+``static/print.css``, as a tagged PDF/UA-1 with title, author, subject, keywords and language; its URL
+fetcher refuses everything except ``data:`` URIs and files inside the package's own ``static/`` folder.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def _resource_dir(name: str) -> Path:
 TEMPLATES_DIR = _resource_dir("templates")
 STATIC_DIR = _resource_dir("static")
 FILENAMES = {"json": "results.json", "html": "report.html", "pdf": "report.pdf"}
+#: The PDF flavour: PDF/UA-1 (ISO 14289-1), a tagged PDF whose structure tree carries headings, lists,
+#: tables and the figures' alt text to screen readers, with XMP metadata.
+PDF_VARIANT = "pdf/ua-1"
 
 
 # ------------------------------------------------------------------------------------------ HTML
@@ -142,14 +146,20 @@ def report_css() -> str:
     return css
 
 
-def render_html(document: Report, *, print_mode: bool = False, open_samples: bool = False,
-                rendered: str | None = None) -> str:
+def print_css() -> str:
+    """The PDF-only stylesheet (``static/print.css``): running heads, page numbers, page order."""
+    return (STATIC_DIR / "print.css").read_text(encoding="utf-8")
+
+
+def render_html(document: Report, *, print_mode: bool = False, rendered: str | None = None) -> str:
     """The report as one self-contained HTML page.
+
+    Per-sample cards are ``<details open>`` in both flavours (contents links land on open cards and
+    browsers print them whole, with no script).
 
     Args:
         document: the view model from :func:`reportgen.report.build.build_document`.
-        print_mode: the PDF flavour: every per-sample ``<details>`` is open.
-        open_samples: open the per-sample sections on screen too.
+        print_mode: the PDF flavour: the contents follow the summary instead of preceding it.
         rendered: a timestamp to print in the page (``None`` = none, for byte-identical output).
 
     Returns:
@@ -159,7 +169,7 @@ def render_html(document: Report, *, print_mode: bool = False, open_samples: boo
 
     template = _environment().get_template("base.html")
     return template.render(
-        report=document, print=print_mode, open_samples=open_samples, version=__version__,
+        report=document, print=print_mode, version=__version__,
         schema_version=SCHEMA_VERSION, rendered=rendered,
         # Our own stylesheet (checked for "</" above), not data: safe to insert verbatim.
         css=Markup(report_css()),
@@ -225,7 +235,9 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+        # The paged-media CSS goes to WeasyPrint only: browsers (and the HTML checker) do not know it.
+        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).render(
+            stylesheets=[weasyprint.CSS(string=print_css(), url_fetcher=fetcher)], pdf_variant=PDF_VARIANT)
         if created is None:
             document.metadata.created = None
             document.metadata.modified = None
@@ -234,9 +246,10 @@ def render_pdf_bytes(html: str, *, fetcher: Any = None, created: str | None = No
             document.metadata.modified = created
         if on_write is not None:
             on_write()
-        # A fixed file identifier and font dates: the same HTML gives the same PDF bytes.
+        # A fixed file identifier and font dates: the same HTML gives the same PDF bytes (PDF/UA's XMP
+        # metadata holds no random document id, unlike PDF/X-4's).
         with _fixed_font_dates(created is None):
-            pdf = document.write_pdf(pdf_identifier=b"reportgen-" + SCHEMA_VERSION.encode())
+            pdf = document.write_pdf(pdf_identifier=b"reportgen-" + SCHEMA_VERSION.encode(), pdf_variant=PDF_VARIANT)
     finally:
         logger.setLevel(level)
     return pdf, fetcher

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reportgen.claims import COLOUR_NOISE_FLOOR, LEAD_SHARE, PUSH_FLOOR
+# Counts and the missing-text note are spelt in names.py, which every layer may import.
+from reportgen.names import count, missing_text_note  # noqa: F401  (re-exported for the sections)
 
 #: How the report names a leading source.
 SOURCE_NAMES = {"text": "the text", "image": "the picture", "both": "the text and the picture together",

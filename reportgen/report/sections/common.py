@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -25,6 +26,26 @@ def colour_scale(results: dict[str, Any]) -> ColourScale:
     """The report's one colour scale (log-odds) and noise floor, from results.json ``aggregate.colour_scale``."""
     scale = results["aggregate"]["colour_scale"]
     return {"limit": float(scale["limit"]), "noise_floor": float(scale["noise_floor"])}
+
+
+#: A well-formed BCP 47 tag as results.json holds them: a 2–3 letter language, then subtags
+#: ("en", "zh-Hant", "pt-BR"); RFC 5646's rarer forms are not expected from a language column.
+_LANGUAGE_TAG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+#: BCP 47's tag for an undetermined language (the code analysis/language.py writes).
+UNDETERMINED_LANGUAGE = "und"
+
+
+def language_tag(code: Any) -> str:
+    """The HTML ``lang`` value for a results.json language code: the code when it is a well-formed
+    BCP 47 tag (``zh_CN`` is read as ``zh-CN``), else :data:`UNDETERMINED_LANGUAGE`.
+
+    Undetermined is said, not left out: an e-mail without ``lang`` would inherit the page's
+    ``lang="en"``, so a screen reader would read, say, Korean text with English pronunciation rules.
+    ``und`` is BCP 47's own code for "undetermined" (``lang=""`` means the same in HTML but is not a tag).
+    A language column may hold anything ("English", "?"): only well-formed tags are passed on.
+    """
+    text = str(code or "").strip().replace("_", "-")
+    return text if _LANGUAGE_TAG_RE.fullmatch(text) else UNDETERMINED_LANGUAGE
 
 
 def file_name(path: str) -> str:

@@ -63,7 +63,8 @@ def _metrics_blocks(context: OverviewInput) -> list[Block]:
         chart("confusion_matrix",
               f"Of {cm[0][0] + cm[0][1]} wanted e-mails {cm[0][1]} were wrongly flagged as spam, and of "
               f"{cm[1][0] + cm[1][1]} spam e-mails {cm[1][0]} were missed.",
-              "Confusion matrix: rows are the true class, columns the predicted class.",
+              f"Confusion matrix, rows the true class and columns the predicted class: {cm[0][0]} ham kept, "
+              f"{cm[0][1]} ham flagged as spam, {cm[1][0]} spam missed, {cm[1][1]} spam caught.",
               figures.confusion_matrix_figure(metrics), keep=context.keep_figures),
     ]
     roc = figures.roc_figure(metrics)
@@ -71,7 +72,8 @@ def _metrics_blocks(context: OverviewInput) -> list[Block]:
         blocks.append(chart(
             "roc", f"The closer the curve hugs the top-left corner the better; the area under it is "
                    f"{metrics['roc_auc']:.2f} (1.0 is perfect, 0.5 is guessing).",
-            "ROC curve: true-positive rate against false-positive rate.", roc, keep=context.keep_figures))
+            f"ROC curve: true-positive rate against false-positive rate; area under the curve "
+            f"{metrics['roc_auc']:.2f}.", roc, keep=context.keep_figures))
     return blocks
 
 
@@ -144,7 +146,8 @@ def _top_word_blocks(context: OverviewInput) -> list[Block]:
             f"Words whose mean score pushes toward {cls} ({colour}), with how many explained e-mails had them "
             f"among their strongest words and how many they were seen in (n = strongest / seen). Punctuation and "
             f"numbers are marked and listed after the words.",
-            f"Bar chart of the strongest words toward {cls}.", figures.top_words_figure(top[cls], cls),
+            f"Bar chart of the strongest words toward {cls}, led by "
+            f"{', '.join(str(w['word'])[:30] for w in top[cls][:3])}.", figures.top_words_figure(top[cls], cls),
             keep=context.keep_figures))
         blocks.append(Table(
             name=f"top_words_{cls}",

@@ -28,7 +28,7 @@ from reportgen.report.document import (
     Table,
     WordSpan,
 )
-from reportgen.report.sections.common import ColourScale, chart, pct
+from reportgen.report.sections.common import ColourScale, chart, language_tag, pct
 from reportgen.report.sections.trust import sample_blocks as faithfulness_blocks
 
 
@@ -70,6 +70,16 @@ class SampleInput:
     def unreliable(self) -> str:
         """The caption prefix of every colour that comes from an unconverged IG ("" when converged)."""
         return "Unreliable: Integrated Gradients did not converge for this e-mail. " if self.flagged else ""
+
+    @property
+    def about(self) -> str:
+        """Which e-mail a chart shows, for its alt text: row, prediction and P(spam).
+
+        A screen-reader user moving from chart to chart hears which e-mail each one is about.
+        """
+        sample = self.sample
+        return (f"e-mail row {sample['row']} (predicted {class_name(sample['prediction'])}, "
+                f"P(spam) {float(sample['probabilities']['spam']):.2f})")
 
     def raster(self, name: str, caption: str, alt: str, fig: Any) -> Block:
         """A per-sample chart block (PNG) named ``<card id>_<name>``."""
@@ -178,12 +188,17 @@ def _highlighted_text(context: SampleInput) -> list[Block]:
     unread = unread if unread.strip() else ""
     unread_note = (" Grey italic text at the end lies beyond the model's length limit and was not read."
                    if unread else "")
-    return [HighlightedText(
+    # The sample's text is what the model read: the stand-in ("null" or "") when the CSV had none. Read as
+    # in training it is a fact to know; read as an empty text it departs from training: a warning.
+    read_as = str(context.sample["text"])
+    missing = ([Paragraph(wording.missing_text_note(read_as), kind="text" if read_as else "warning")]
+               if context.sample.get("text_missing") else [])
+    return [*missing, HighlightedText(
         name=f"{context.id}-text",
         caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
                 f"spam, blue toward ham) on the report's one scale. "
                 f"{wording.strongest_word_caption(context.sample['words'])}{unread_note}",
-        spans=spans, legend=legend, unread=unread)]
+        spans=spans, legend=legend, unread=unread, lang=language_tag(context.sample.get("language")))]
 
 
 def _direction(score: float, noise_floor: float) -> str:
@@ -234,6 +249,8 @@ def colour_legend(colour: ColourScale) -> list[LegendStop]:
 def _image_attribution(context: SampleInput) -> list[Block]:
     sample, colour = context.sample, context.colour
     strongest = max((abs(float(v)) for row in sample["image_scores"] for v in row), default=0.0)
+    alt = (f"{context.unreliable}Picture of {context.about} with its Integrated Gradients heatmap on top; "
+           f"{_strongest_patch(sample['image_scores'])}.")
     note = (f" The strongest patch moved the score by {wording.magnitude(strongest)} — negligible, so nothing is "
             f"coloured." if strongest < colour["noise_floor"] else
             f" The strongest patch moved the score by {wording.magnitude(strongest)}.")
@@ -241,7 +258,7 @@ def _image_attribution(context: SampleInput) -> list[Block]:
         "image_ig",
         f"{context.unreliable}Where in the picture the model found evidence (Integrated Gradients, log-odds on the "
         f"report's one scale): red areas pushed toward spam, blue toward ham.{note}",
-        f"Picture of e-mail row {sample['row']} with its Integrated Gradients heatmap on top.",
+        alt,
         figures.image_overlay_figure(sample.get("picture"), sample["image_scores"], signed=True,
                                      title="Integrated Gradients" + (" (unreliable)" if context.flagged else ""),
                                      limit=colour["limit"], noise_floor=colour["noise_floor"]))]
@@ -256,7 +273,8 @@ def _image_rollout(context: SampleInput) -> list[Block]:
         "image_rollout",
         "Where the picture encoder looked, not why: brighter areas received more attention (attention does not "
         "say which way they pushed).",
-        f"Picture of e-mail row {sample['row']} with its attention rollout on top.",
+        f"Picture of {context.about} with its attention rollout on top; attention is highest at "
+        f"{_patch_name(rollout, _argmax(rollout))}.",
         figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout"))]
 
 
@@ -265,7 +283,10 @@ def _modality(context: SampleInput) -> list[Block]:
         "modality",
         "How far the text and the picture moved this e-mail's spam score (log-odds), by the Shapley split and, as a "
         "check, by Integrated Gradients.",
-        "Bar chart of the text and picture contributions from Shapley values and Integrated Gradients.",
+        f"Bar chart of how far the text and the picture moved the spam score of {context.about}, in log-odds: "
+        + "; ".join(f"{ESTIMATOR_NAMES[key]} text {wording.signed(context.sample['modality'][key]['text'])}, "
+                    f"picture {wording.signed(context.sample['modality'][key]['image'])}" for key in ESTIMATORS)
+        + ".",
         figures.modality_split_figure(context.sample["modality"]))]
 
 
@@ -313,7 +334,9 @@ def _attention(context: SampleInput) -> list[Block]:
                 "attention",
                 f"Which words each word attends to in text layer {stored_layer} ({counting}; {head_text}); "
                 f"brighter cells mean more attention.",
-                f"Heatmap of text self-attention, layer {stored_layer}, {head_text}.",
+                f"Heatmap of text self-attention of {context.about}, layer {stored_layer}, {head_text}; the word "
+                f"receiving the most attention in total is "
+                f"{_most(tokens, [sum(column) for column in zip(*selected['matrix'])], weight=False)}.",
                 figures.attention_heatmap_figure(tokens, selected["matrix"],
                                                  title=f"Layer {stored_layer}, {head_text}")))
     else:
@@ -321,7 +344,8 @@ def _attention(context: SampleInput) -> list[Block]:
             "attention",
             f"How much the [CLS] summary position attends to each word in text layer {layer} ({counting}; mean "
             f"of all heads).",
-            f"Bar chart of [CLS] attention over the tokens, layer {layer}.",
+            f"Bar chart of [CLS] attention over the words of {context.about}, layer {layer}; the highest bar is "
+            f"{_most(tokens, cls_rows[layer])}.",
             figures.text_rollout_figure(tokens, cls_rows[layer], title=f"Layer {layer}: attention from [CLS], "
                                                                         f"mean of heads")))
     fusion = sample["attention"].get("fusion")
@@ -337,7 +361,8 @@ def _attention(context: SampleInput) -> list[Block]:
             "text_rollout",
             "Attention rollout: how much each word feeds the model's summary after all text layers (attention "
             "shows where the model looked, not which way a word pushed).",
-            "Bar chart of attention rollout over the tokens.", figures.text_rollout_figure(tokens, rollout)))
+            f"Bar chart of attention rollout over the words of {context.about}; the highest bar is "
+            f"{_most(tokens, rollout)}.", figures.text_rollout_figure(tokens, rollout)))
     return blocks
 
 
@@ -353,7 +378,9 @@ def _ig_convergence(context: SampleInput) -> list[Block]:
         f"The model's spam score along a straight path from the baseline (no words, {baseline} picture) to this "
         f"e-mail ({ig['n_steps']} steps); the word and picture scores add up to the total change up to a gap of "
         f"{100 * context.ig_relative_delta:.1f} %.",
-        "Line chart of the model output along the Integrated Gradients path.", convergence)]
+        f"Line chart of the spam score of {context.about} along the Integrated Gradients path, from "
+        f"{wording.signed(ig['f_baseline'])} at the baseline to {wording.signed(ig['f_input'])} log-odds at the "
+        f"e-mail; gap {100 * context.ig_relative_delta:.1f} %.", convergence)]
 
 
 def _occlusion(context: SampleInput) -> list[Block]:
@@ -384,7 +411,8 @@ def _occlusion(context: SampleInput) -> list[Block]:
             "Second opinion: how much the spam score drops when each patch alone is filled with the blank "
             "picture (occlusion, log-odds on the report's one scale); red patches pushed toward spam, blue toward "
             "ham. Compare with the Integrated Gradients map above.",
-            f"Picture of e-mail row {sample['row']} with its occlusion heatmap on top.",
+            f"Picture of {context.about} with its occlusion heatmap on top; "
+            f"{_strongest_patch(occlusion['image_scores'])}.",
             figures.image_overlay_figure(sample.get("picture"), occlusion["image_scores"], signed=True,
                                          title="Occlusion", limit=context.colour["limit"],
                                          noise_floor=context.colour["noise_floor"])),
@@ -395,6 +423,39 @@ def _occlusion(context: SampleInput) -> list[Block]:
               columns=["Units", "Spearman", "Top-5 overlap", "Strongest by IG", "Strongest by occlusion"],
               rows=rows, decimals=2),
     ]
+
+
+# ------------------------------------------------------------------------------- alt-text numbers
+
+
+def _argmax(grid: list[list[float]]) -> tuple[int, int]:
+    """(row, column) of the largest |value| of a patch grid."""
+    return max(((i, j) for i, row in enumerate(grid) for j in range(len(row))),
+               key=lambda ij: abs(float(grid[ij[0]][ij[1]])))
+
+
+def _patch_name(grid: list[list[float]], at: tuple[int, int]) -> str:
+    """``patch row 3, column 7 of 14 × 14`` (counted from the top left, from 1)."""
+    return f"patch row {at[0] + 1}, column {at[1] + 1} of {len(grid)} × {len(grid[0])}"
+
+
+def _strongest_patch(grid: list[list[float]]) -> str:
+    """The patch that moved the score most, with its signed size, as alt text says it."""
+    at = _argmax(grid)
+    value = float(grid[at[0]][at[1]])
+    if value == 0:
+        return "no patch moved the score"
+    return (f"the strongest patch, {_patch_name(grid, at)}, moved the score by {wording.signed(value)} log-odds "
+            f"toward {wording.class_of(value)}")
+
+
+def _most(tokens: list[str], weights: list[float], *, weight: bool = True) -> str:
+    """The token with the largest weight, quoted and shortened, with its weight unless ``weight`` is False."""
+    if not weights:
+        return "none"
+    best = max(range(len(weights)), key=lambda i: float(weights[i]))
+    token = str(tokens[best]) if best < len(tokens) else f"position {best}"
+    return f"“{token[:30]}”" + (f" ({float(weights[best]):.2f})" if weight else "")
 
 
 #: The blocks of every e-mail's card, in reading order.

@@ -59,15 +59,20 @@ def _lead(model: dict[str, Any]) -> Paragraph:
 
 def _data_sentence(dataset: dict[str, Any], metrics: dict[str, Any] | None) -> str:
     skipped = len(dataset.get("skipped", []))
-    skipped_text = f"; {skipped} row(s) could not be used and were skipped" if skipped else ""
-    sentence = (f"It was run on {dataset['n_selected']} e-mails from {file_name(dataset['csv'])} "
+    skipped_text = (f"; {wording.count(skipped, 'row')} could not be used and {'was' if skipped == 1 else 'were'} "
+                    "skipped" if skipped else "")
+    sentence = (f"It was run on {wording.count(dataset['n_selected'], 'e-mail')} from {file_name(dataset['csv'])} "
                 f"(selection: {dataset['selection']}){skipped_text}.")
     if not metrics:
         return sentence + " The data has no labels, so accuracy cannot be measured."
     cm = metrics["confusion_matrix"]
-    errors = cm[0][1] + cm[1][0]
-    return sentence + (f" It labelled {pct(metrics['accuracy'])} of them correctly ({errors} mistake(s): "
-                       f"{cm[0][1]} wanted e-mail(s) flagged as spam, {cm[1][0]} spam e-mail(s) let through).")
+    false_alarms, missed = cm[0][1], cm[1][0]
+    if not false_alarms + missed:
+        return sentence + f" It labelled {pct(metrics['accuracy'])} of them correctly (no mistakes)."
+    return sentence + (f" It labelled {pct(metrics['accuracy'])} of them correctly "
+                       f"({wording.count(false_alarms + missed, 'mistake')}: "
+                       f"{wording.count(false_alarms, 'wanted e-mail')} flagged as spam, "
+                       f"{wording.count(missed, 'spam e-mail')} let through).")
 
 
 def _verdict_paragraphs(results: dict[str, Any]) -> list[Block]:
@@ -99,10 +104,12 @@ def _agreement_paragraph(agreement: dict[str, Any]) -> Paragraph:
             f"Shapley split for {agreement['n_agree']} of the {agreement['n_compared']} explained e-mails it could be "
             f"compared on")
     not_converged = agreement["n_not_converged"]
-    text += f" ({not_converged} not compared: its attributions did not add up)." if not_converged else "."
+    text += f" ({not_converged} not compared: their attributions did not add up)." if not_converged else "."
     if agreement["rows_disagree"]:
-        text += (" Where they differ (rows " + ", ".join(map(str, agreement["rows_disagree"])) + ") the verdict "
-                 "follows Shapley, which splits evidence both parts carry evenly.")
+        rows = agreement["rows_disagree"]
+        where = f"row {rows[0]}" if len(rows) == 1 else "rows " + ", ".join(map(str, rows))
+        text += (f" Where they differ ({where}) the verdict follows Shapley, which splits evidence both parts carry "
+                 "evenly.")
     return Paragraph(text)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
+from reportgen.report import wording
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.figures.trust import mean_deletion_figure, randomisation_figure, sample_curves_figure
 from reportgen.report.sections.common import chart
@@ -56,7 +57,7 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
     if judged == 0:
         tally = f"no e-mail gives a verdict (removing {units} at random hardly moves any decision)"
     else:
-        tally = f"the check passes for {passed} of {judged} e-mail(s)"
+        tally = f"the check passes for {passed} of {wording.count(judged, 'e-mail')}"
         if silent:
             tally += f" ({silent} more give no verdict: removing their {units} hardly moves the decision)"
         if failed >= passed:
@@ -118,12 +119,13 @@ def _stage_result(sanity: dict[str, Any], modality: str) -> str:
 def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if sanity is None:
         return "The model-randomisation check was not run (--sanity-samples 0)."
-    n = sanity.get("n_samples", "the")
+    n = sanity.get("n_samples")
+    checked = "the e-mails" if n is None else wording.count(n, "e-mail")
     clause = _randomised_clause(sanity)
     if clause.startswith("the model-randomisation check could not"):
         return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
                 "were all near zero).")
-    return f"On {n} e-mail(s) re-explained with the model's top layers randomised, {clause}."
+    return f"On {checked} re-explained with the model's top layers randomised, {clause}."
 
 
 def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction: float, first: bool) -> str:
@@ -231,8 +233,8 @@ def _agreement_paragraph(samples: list[dict[str, Any]]) -> Paragraph | None:
                   if s.get("occlusion") and s["occlusion"]["agreement"].get(modality)
                   and s["occlusion"]["agreement"][modality]["spearman"] is not None]
         if values:
-            parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over {len(values)} e-mail(s) "
-                         f"is {signed(median(values), 2)}")
+            parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over "
+                         f"{wording.count(len(values), 'e-mail')} is {signed(median(values), 2)}")
     if not parts:
         return None
     return Paragraph("Second opinion: occlusion removes one word or patch at a time and measures the change of the "
@@ -291,7 +293,7 @@ def sample_blocks(context: Any) -> list[Block]:
         f"removed (top row: how far the decision drops) or are the only ones kept (bottom row: how far it rises "
         f"from an input without any), against as many random ones (grey, dashed). Good: the coloured line above "
         f"the grey one in both rows. Here: {'; '.join(parts) or 'nothing to remove'}.",
-        f"Deletion and insertion curves of e-mail row {context.sample['row']}.",
+        f"Deletion and insertion curves of {context.about}: {'; '.join(parts) or 'nothing to remove'}.",
         sample_curves_figure(faithfulness))]
 
 
