@@ -125,7 +125,7 @@ def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if clause.startswith("the model-randomisation check could not"):
         return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
                 "were all near zero).")
-    return f"On {checked} re-explained with the model's top layers randomised, {clause}."
+    return f"Model randomisation, checked on {checked}: {clause}."
 
 
 def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction: float, first: bool) -> str:
