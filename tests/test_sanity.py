@@ -100,3 +100,32 @@ def test_randomisation_is_seeded_and_keeps_each_tensors_scale(trained):
     assert not torch.equal(original, redrawn)
     assert float(redrawn.detach().std()) == pytest.approx(float(original.detach().std()), rel=0.1)
     assert torch.equal(first.pooler[0].weight, trained.model.pooler[0].weight)  # not part of those stages
+
+
+def test_blank_patches_are_left_out_of_the_picture_comparison(trained, items):
+    """IG scores a patch equal to the baseline 0 under any model: with those zeros in both rankings, two
+    unrelated patch maps look alike. Restricted to the listed (non-blank) patches, they do not."""
+    n_patches = len(embedding_norms(trained.model, items[0].encoded)[1])
+    inked = list(range(0, n_patches, 4))  # a quarter of the picture has ink, the rest is blank
+    calls = {"n": 0}
+
+    def unrelated_maps(model, encoded):
+        # the original map and every randomised one put their ink patches in unrelated orders
+        calls["n"] += 1
+        rng = random.Random(calls["n"])
+        patches = [0.0] * n_patches
+        for i in inked:
+            patches[i] = 1.0 + rng.random()
+        return [0.0] * int(encoded["attention_mask"][0].sum()), patches
+
+    item = items[1]
+    everything = randomisation_check(trained.model, [SanityItem(item.encoded, item.words)], unrelated_maps)
+    calls["n"] = 0
+    inked_only = randomisation_check(trained.model, [SanityItem(item.encoded, item.words, patches=inked)],
+                                     unrelated_maps)
+    # the shared zeros make unrelated maps correlate strongly (a false "unchanged")...
+    assert abs(everything["randomisation"][-1]["image_spearman"]) > PASS_LIMIT
+    assert everything["verdicts"]["image"] is False
+    # ...while among the inked patches they are what they are: unrelated
+    assert abs(inked_only["randomisation"][-1]["image_spearman"]) < PASS_LIMIT
+    assert inked_only["verdicts"]["image"] is True

@@ -47,7 +47,8 @@ RULE = (
     f"signed attributions is below {PASS_LIMIT} in size for every checked sample, for the words and for the picture "
     f"patches (judged separately); a ranking turned upside down counts as unchanged, because once the classifier is "
     f"redrawn which way counts as spam is arbitrary; a sample's words (patches) are compared only when their original "
-    f"attributions sum to at least {SIGNAL_FLOOR} log-odds in absolute value"
+    f"attributions sum to at least {SIGNAL_FLOOR} log-odds in absolute value; picture patches are compared among the "
+    f"non-blank ones (a blank patch scores 0 under any model)"
 )
 
 
@@ -74,10 +75,16 @@ class SanityItem:
     Attributes:
         encoded: the sample as ``Preprocessor.encode`` made it (batch of one).
         words: token indices per word (``tokens`` of the sample's ``words``), to sum token scores.
+        patches: indices (into the flattened patch grid) of the patches to compare; ``None`` = all.
+            Reports pass the non-blank patches: a patch equal to the picture baseline gets an
+            Integrated Gradients score of 0 from *any* model (its input does not change along the
+            path), so blank patches tie at 0 in both rankings and would make any two explanations
+            look alike — or, with signs flipped, look opposite.
     """
 
     encoded: Mapping[str, torch.Tensor]
     words: Sequence[Sequence[int]]
+    patches: Sequence[int] | None = None
 
 
 #: ``explain(model, encoded) -> (token scores over the real tokens, patch scores flattened)``.
@@ -157,6 +164,8 @@ def randomisation_check(model: MMTD, items: Sequence[SanityItem], explain: Expla
         for item, (_, patches), words in zip(items, originals, original_words):
             tokens_r, patches_r = explain(randomised, item.encoded)
             text_rho.append(spearman(words, _word_scores(tokens_r, item.words)) if _signal(words) else None)
+            if item.patches is not None:
+                patches, patches_r = [patches[i] for i in item.patches], [patches_r[i] for i in item.patches]
             image_rho.append(spearman(patches, patches_r) if _signal(patches) else None)
         stages.append({
             "stage": name,
