@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -560,16 +561,41 @@ def case_faithfulness(device: str, quick: bool) -> dict:
                          preprocessor=preprocessor)
     run(("integrated_gradients",), warm)  # warm-up (allocator, Captum hooks)
     context = SampleContext(model, encoded, SPECIAL_IDS, options, text=text, preprocessor=preprocessor)
+    # Rows through each encoder per method: the cost in passes, which background load does not change.
+    rows = {"text": 0, "image": 0}
+    encode_text, encode_image = model.encode_text, model.encode_image
+
+    def counted(modality, encode):
+        def wrapper(*args, **kwargs):
+            first = next(v for v in [*args, *kwargs.values()] if hasattr(v, "shape"))
+            rows[modality] += int(first.shape[0])
+            return encode(*args, **kwargs)
+        return wrapper
+
+    model.encode_text, model.encode_image = counted("text", encode_text), counted("image", encode_image)
+    passes: dict[str, dict[str, int]] = {}
+    seconds: dict[str, float] = {}
+    load_before = os.getloadavg()
     # The attention pass runs in every report and leaves the encoder states the checks reuse.
-    seconds = run(("attention", "integrated_gradients", "occlusion", "faithfulness"), context)
+    for name in ("attention", "integrated_gradients", "occlusion", "faithfulness"):
+        rows.update(text=0, image=0)
+        seconds.update(run((name,), context))
+        passes[name] = dict(rows)
+    load_after = os.getloadavg()
+    del model.encode_text, model.encode_image
     faithfulness = context.results["faithfulness"]
     n_words = faithfulness["text"]["n_units"]
     n_patches = faithfulness["image"]["n_units"]
+    checks = passes["occlusion"]["text"] + passes["occlusion"]["image"] + passes["faithfulness"]["text"] + \
+        passes["faithfulness"]["image"]
     out: dict[str, Any] = {
         "n_words": n_words, "n_patches": n_patches, "n_blank_patches": faithfulness["image"]["n_blank"],
+        "ig_steps": context.results["integrated_gradients"]["n_steps"],
         "ig_seconds": seconds["integrated_gradients"], "occlusion_seconds": seconds["occlusion"],
         "faithfulness_seconds": seconds["faithfulness"],
         "ratio_to_ig": (seconds["occlusion"] + seconds["faithfulness"]) / seconds["integrated_gradients"],
+        "passes": passes, "one_encoder_passes_of_the_checks": checks,
+        "load_average_1min_before_after": [round(load_before[0], 1), round(load_after[0], 1)],
         "text_check": faithfulness["text"]["check"]["passed"], "image_check": faithfulness["image"]["check"]["passed"],
     }
     if quick:
@@ -584,6 +610,7 @@ def case_faithfulness(device: str, quick: bool) -> dict:
     _sync(device)
     out["sanity_seconds_2_samples"] = time.perf_counter() - start
     out["sanity_passed"] = sanity["passed"]
+    out["load_average_1min_after_sanity"] = round(os.getloadavg()[0], 1)
     return out
 
 

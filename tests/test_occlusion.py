@@ -75,6 +75,36 @@ def test_a_patchs_score_is_the_drop_when_it_is_filled_with_the_ig_picture_baseli
     assert max(flat) > 1.0 and sorted(flat)[-2] < 0.1 * max(flat)
 
 
+def test_patches_already_equal_to_the_fill_score_zero_without_a_pass_each(trained, monkeypatch):
+    from PIL import ImageDraw
+
+    from reportgen.explain.baselines import prepare_inputs
+    from reportgen.explain.occlusion import patch_occlusion, unchanged_patches
+
+    text, picture = planted_email(random.Random(3), False, True)
+    ImageDraw.Draw(picture).rectangle((0, 0, 4 * PATCH - 1, 2 * PATCH - 1), fill=(255, 255, 255))  # top half white
+    encoded, result = _explain(trained, text, picture)
+    grid = result["occlusion"]["image_scores"]
+    assert grid[0] == [0.0] * 4 and grid[1] == [0.0] * 4
+    # the other patches as before: exactly the drop when filled (checked against a plain forward pass)
+    fill = image_baseline(encoded["pixel_values"], ExplainOptions())
+    occluded = dict(encoded, pixel_values=encoded["pixel_values"].clone())
+    occluded["pixel_values"][..., 3 * PATCH:, 3 * PATCH:] = fill[..., 3 * PATCH:, 3 * PATCH:]
+    assert grid[3][3] == pytest.approx(_f(trained.model, encoded) - _f(trained.model, occluded), rel=REL, abs=1e-5)
+    # cost: one pass per patch to fill, one shared pass for all the white ones and the unperturbed input
+    unchanged = unchanged_patches(encoded["pixel_values"], fill, PATCH)
+    assert unchanged[:2].all() and int(unchanged.sum()) >= 8
+    assert all(grid[r][c] == 0.0 for r in range(4) for c in range(4) if unchanged[r, c])
+    rows_encoded = []
+    encode_image = trained.model.encode_image
+    monkeypatch.setattr(trained.model, "encode_image",
+                        lambda pixels, *a, **k: rows_encoded.append(pixels.shape[0]) or encode_image(pixels, *a, **k))
+    text_hidden = torch.zeros(1, 1, trained.model.config.text.hidden_size)
+    with torch.no_grad():
+        patch_occlusion(trained.model, prepare_inputs(trained.model, encoded), fill, text_hidden)
+    assert sum(rows_encoded) == int((~unchanged).sum()) + 1 + 1
+
+
 def test_occlusion_agrees_with_ig_where_the_signal_was_planted(trained):
     rng = random.Random(11)
     for text_spam, image_spam in [(True, False), (False, True)]:

@@ -48,7 +48,8 @@ def test_integrated_gradients_pass_on_a_model_that_learnt_a_planted_signal(train
     stages = result["randomisation"]
     assert [s["stage"] for s in stages] == [name for name, _ in STAGES]
     last = stages[-1]["per_sample"]
-    assert all(rho < PASS_LIMIT for rho in last["text"] + last["image"] if rho is not None)
+    assert all(abs(rho) < PASS_LIMIT for rho in last["text"] + last["image"] if rho is not None)
+    assert result["verdicts"] == {"text": True, "image": True}
     assert sum(rho is not None for rho in last["text"] + last["image"]) >= 2  # the planted units were compared
     # the user's model keeps every weight
     assert all(torch.equal(before[k], v) for k, v in trained.model.state_dict().items())
@@ -63,6 +64,19 @@ def test_an_explanation_that_ignores_the_model_fails(trained, items):
         assert stage["text_spearman"] == pytest.approx(1.0) and stage["image_spearman"] == pytest.approx(1.0)
 
 
+def test_an_explanation_that_only_flips_sign_with_the_model_fails(trained, items):
+    # The input's norms times a sign the model decides: once the classifier is redrawn which way is
+    # "spam" is a coin toss, so a map turned upside down is the same map, not a changed one.
+    def flipping_norms(model, encoded):
+        words, patches = embedding_norms(model, encoded)
+        sign = 1.0 if model is trained.model else -1.0
+        return [sign * v for v in words], [sign * v for v in patches]
+
+    result = randomisation_check(trained.model, items, flipping_norms)
+    assert result["randomisation"][-1]["text_spearman"] == pytest.approx(-1.0)
+    assert result["verdicts"] == {"text": False, "image": False} and result["passed"] is False
+
+
 def test_samples_whose_attributions_are_all_noise_are_not_compared(trained, items):
     def silent_text(model, encoded):
         words, patches = embedding_norms(model, encoded)
@@ -70,6 +84,7 @@ def test_samples_whose_attributions_are_all_noise_are_not_compared(trained, item
 
     result = randomisation_check(trained.model, items[:1], silent_text)
     assert all(s["text_spearman"] is None and s["per_sample"]["text"] == [None] for s in result["randomisation"])
+    assert result["verdicts"] == {"text": None, "image": False}
     assert result["passed"] is False  # judged on the patches alone
 
 
@@ -85,3 +100,32 @@ def test_randomisation_is_seeded_and_keeps_each_tensors_scale(trained):
     assert not torch.equal(original, redrawn)
     assert float(redrawn.detach().std()) == pytest.approx(float(original.detach().std()), rel=0.1)
     assert torch.equal(first.pooler[0].weight, trained.model.pooler[0].weight)  # not part of those stages
+
+
+def test_blank_patches_are_left_out_of_the_picture_comparison(trained, items):
+    """IG scores a patch equal to the baseline 0 under any model: with those zeros in both rankings, two
+    unrelated patch maps look alike. Restricted to the listed (non-blank) patches, they do not."""
+    n_patches = len(embedding_norms(trained.model, items[0].encoded)[1])
+    inked = list(range(0, n_patches, 4))  # a quarter of the picture has ink, the rest is blank
+    calls = {"n": 0}
+
+    def unrelated_maps(model, encoded):
+        # the original map and every randomised one put their ink patches in unrelated orders
+        calls["n"] += 1
+        rng = random.Random(calls["n"])
+        patches = [0.0] * n_patches
+        for i in inked:
+            patches[i] = 1.0 + rng.random()
+        return [0.0] * int(encoded["attention_mask"][0].sum()), patches
+
+    item = items[1]
+    everything = randomisation_check(trained.model, [SanityItem(item.encoded, item.words)], unrelated_maps)
+    calls["n"] = 0
+    inked_only = randomisation_check(trained.model, [SanityItem(item.encoded, item.words, patches=inked)],
+                                     unrelated_maps)
+    # the shared zeros make unrelated maps correlate strongly (a false "unchanged")...
+    assert abs(everything["randomisation"][-1]["image_spearman"]) > PASS_LIMIT
+    assert everything["verdicts"]["image"] is False
+    # ...while among the inked patches they are what they are: unrelated
+    assert abs(inked_only["randomisation"][-1]["image_spearman"]) < PASS_LIMIT
+    assert inked_only["verdicts"]["image"] is True

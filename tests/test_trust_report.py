@@ -39,7 +39,12 @@ def _curves(units: str, n: int, strength: float, passed: bool | None) -> dict:
     }
 
 
-def with_checks(results: dict, *, sanity_passed: bool | None = True) -> dict:
+#: Last-stage Spearman per checked e-mail (text, image) for each sanity outcome the tests build.
+_SANITY = {"passed": ([0.1, -0.2], [0.1, -0.2]), "failed": ([0.95, 0.9], [0.95, 0.9]),
+           "mixed": ([0.02, -0.1], [-0.51, -0.76])}
+
+
+def with_checks(results: dict, *, sanity: str = "passed") -> dict:
     """``results`` with faithfulness, occlusion and sanity blocks as analyze writes them (plain data)."""
     results = copy.deepcopy(results)
     verdicts = [True, True, False, None]
@@ -60,11 +65,12 @@ def with_checks(results: dict, *, sanity_passed: bool | None = True) -> dict:
     options = ExplainOptions()
     results["methods"].update(faithfulness=describe_faithfulness(options), occlusion=describe_occlusion(options),
                               sanity=describe_sanity(options))
-    per_sample = [0.1, -0.2] if sanity_passed else [0.95, 0.9]
+    text, image = _SANITY[sanity]
+    verdicts = {"text": max(map(abs, text)) < 0.5, "image": max(map(abs, image)) < 0.5}
     results["aggregate"]["sanity"] = {
-        "randomisation": [{"stage": name, "text_spearman": sum(per_sample) / 2, "image_spearman": sum(per_sample) / 2,
-                           "per_sample": {"text": per_sample, "image": per_sample}} for name, _ in STAGES],
-        "passed": sanity_passed, "rule": "passed when …", "n_samples": 2,
+        "randomisation": [{"stage": name, "text_spearman": sum(text) / 2, "image_spearman": sum(image) / 2,
+                           "per_sample": {"text": text, "image": image}} for name, _ in STAGES],
+        "passed": all(verdicts.values()), "verdicts": verdicts, "rule": "passed when …", "n_samples": 2,
     }
     validate_results(results)
     return results
@@ -90,7 +96,8 @@ def test_summary_answers_the_trust_question_with_the_numbers_shown_below(results
     assert "Can these explanations be trusted?" in summary
     assert f"{words['ratio']:.1f}× as much as removing random words" in summary
     assert f"the check passes for {words['passed']} of {words['passed'] + words['failed']} e-mails" in summary
-    assert "change completely when the model's weights are randomised" in summary
+    assert ("the explanations change clearly when the model's weights are randomised (rank correlation with the "
+            "original 0.20 at most in size), as they should") in summary
     # the same numbers are in the trust section's table, one row per e-mail
     table = next(b for b in document.section("trust").blocks if isinstance(b, Table) and b.name == "trust_per_sample")
     assert [row[0] for row in table.rows] == [s["row"] for s in results["samples"]]
@@ -99,10 +106,27 @@ def test_summary_answers_the_trust_question_with_the_numbers_shown_below(results
 
 
 def test_a_failed_randomisation_check_is_said_plainly() -> None:
-    document = build_document(with_checks(make_results(2, n_predictions=10), sanity_passed=False))
+    document = build_document(with_checks(make_results(2, n_predictions=10), sanity="failed"))
     summary = _text(document.section("summary").blocks)
-    assert "stay similar when the model's weights are randomised" in summary
-    assert "rather than what the model learnt" in summary
+    assert "the explanations keep their pattern when the model's weights are randomised (rank correlation " \
+           "+0.95 with the original)" in summary
+    assert "rather than what the model learnt" in summary and "as they should" not in summary
+
+
+def test_a_picture_map_that_only_flips_sign_is_not_called_changed() -> None:
+    document = build_document(with_checks(make_results(2, n_predictions=10), sanity="mixed"))
+    summary = _text(document.section("summary").blocks)
+    assert ("the word explanations change completely when the model's weights are randomised (rank correlation "
+            "with the original 0.10 at most in size), as they should, but the picture explanations keep their "
+            "pattern, only with its sign flipped, when the model's weights are randomised (rank correlation "
+            "\u22120.76 with the original)") in summary
+    assert "the explanations change" not in summary  # no blanket claim: the picture kept its pattern
+    methods = _text(document.section("methods").blocks)
+    assert "Result: words passed; picture patches failed." in methods
+    chart = next(b for b in document.section("methods").blocks
+                 if isinstance(b, Figure) and b.name == "sanity_randomisation")
+    assert ("Here: the words end within 0.10 of 0 (passed); the picture patches end as far out as \u22120.76 "
+            "(failed).") in chart.caption
 
 
 def test_trust_section_shows_mean_curves_with_what_good_looks_like(document: Report) -> None:

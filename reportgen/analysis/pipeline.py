@@ -186,13 +186,19 @@ def _sanity(inputs: Inputs, samples: Sequence[dict[str, Any]], index_of: dict[in
             explain_options: ExplainOptions, progress: bool) -> dict[str, Any]:
     """The model-randomisation check on the first explained samples (re-encoded: encoding is cheap)."""
     from reportgen.analysis.sanity import SanityItem, ig_explainer, randomisation_check
+    from reportgen.explain.baselines import image_baseline
+    from reportgen.explain.faithfulness import blank_patches
 
+    patch = int(inputs.loaded.model.config.image.patch_size)
     items = []
     for sample in samples:
         index = index_of[sample["row"]]
         encoded = inputs.preprocessor.encode([inputs.dataset.texts[index]], [inputs.dataset.load_image(index)])
+        pixels = encoded["pixel_values"]
+        blank = blank_patches(pixels, image_baseline(pixels, explain_options), patch, explain_options.pixel_std)
         items.append(SanityItem({k: v.to(inputs.device) for k, v in encoded.items()},
-                                [word["tokens"] for word in sample["words"]]))
+                                [word["tokens"] for word in sample["words"]],
+                                patches=[int(i) for i in np.flatnonzero(~blank.reshape(-1))]))
     explain = ig_explainer(inputs.preprocessor.special_ids, explain_options)
     return randomisation_check(inputs.loaded.model, items, explain, progress=progress)
 

@@ -14,7 +14,9 @@ For each fraction ``k`` of :data:`FRACTIONS`:
 
 The other modality stays as it is. Both are compared with the same numbers of units taken in a
 seeded random order (mean of :data:`RANDOM_DRAWS` draws); ``aopc`` is the mean deletion over the
-fractions (AOPC), ``aopc_random`` the same for the random order. The per-sample ``check``
+fractions (AOPC), ``aopc_random`` the same for the random order. Units with equal scores are ordered
+by each random order in turn and the ranked curves averaged (:func:`rankings`): a tie never favours
+the ranking, and an attribution that ranks nothing scores exactly as random removal. The per-sample ``check``
 (:data:`RULE`) asks the report's question: does removing the top 10 % move the prediction more
 than removing a random 10 %?
 
@@ -97,51 +99,64 @@ def unit_count(fraction: float, n: int) -> int:
     return min(n, max(1, int(math.floor(fraction * n + 0.5))))
 
 
-def ranking(scores: Sequence[float], sign: int) -> list[int]:
-    """Unit indices by score toward the predicted class (``sign`` ±1), largest first; ties by position."""
-    return sorted(range(len(scores)), key=lambda i: (-sign * float(scores[i]), i))
+def rankings(scores: Sequence[float], sign: int, tie_breaks: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Unit indices by score toward the predicted class (``sign`` ±1), largest first, once per tie-break order.
+
+    Units with equal scores are ordered as they come in each of ``tie_breaks`` (permutations of the
+    units), so a tie is never settled in the ranking's favour (or against it) by the units' positions:
+    without ties every order is the same ranking; a ranking that ties everything gives exactly the
+    tie-break orders themselves.
+    """
+    keys = [-sign * float(v) for v in scores]
+    orders = []
+    for tie_break in tie_breaks:
+        place = {unit: rank for rank, unit in enumerate(tie_break)}
+        orders.append(sorted(range(len(keys)), key=lambda i: (keys[i], place[i])))
+    return orders
 
 
-def _plans(n: int, order: Sequence[int], rng: np.random.Generator) -> dict[str, Any]:
-    """Which units each variant removes: the ranked order and ``RANDOM_DRAWS`` random ones."""
+def _curves(scores: Sequence[float], rng: np.random.Generator,
+            evaluate: Callable[[list[frozenset[int]]], list[float]], sign: int) -> dict[str, Any]:
+    """Deletion/insertion for the ranked and random orders; ``evaluate(removed sets) -> f`` does the passes.
+
+    The ranked curves are the mean over the ranking with its ties broken by each random order in
+    turn (:func:`rankings`): a set of tied units straddling a cut counts as their average, as random
+    removal would, and an attribution that ranks nothing (all equal) gets exactly the random curve.
+    """
+    n = len(scores)
     counts = [unit_count(k, n) for k in FRACTIONS]
     draws = [[int(i) for i in rng.permutation(n)] for _ in range(RANDOM_DRAWS)]
-    return {"counts": counts, "ranked": list(order), "random": draws}
-
-
-def _curves(n: int, order: Sequence[int], rng: np.random.Generator,
-            evaluate: Callable[[list[frozenset[int]]], list[float]], sign: int) -> dict[str, Any]:
-    """Deletion/insertion for the ranked and random orders; ``evaluate(removed sets) -> f`` does the passes."""
-    plans = _plans(n, order, rng)
+    ranked = rankings(scores, sign, draws)
     everything = frozenset(range(n))
     variants: list[frozenset[int]] = [frozenset(), everything]
-    for sequence in [plans["ranked"], *plans["random"]]:
-        for count in plans["counts"]:
+    for sequence in [*ranked, *draws]:
+        for count in counts:
             top = frozenset(sequence[:count])
             variants += [top, everything - top]
-    unique = list(dict.fromkeys(variants))
+    unique = list(dict.fromkeys(variants))  # ties absent, the ranked orders repeat one another: evaluated once
     values = dict(zip(unique, evaluate(unique)))
     f_full, f_none = values[frozenset()], values[everything]
 
     def deletion(sequence: Sequence[int]) -> list[float]:
-        return [sign * (f_full - values[frozenset(sequence[:c])]) for c in plans["counts"]]
+        return [sign * (f_full - values[frozenset(sequence[:c])]) for c in counts]
 
     def insertion(sequence: Sequence[int]) -> list[float]:
-        return [sign * (values[everything - frozenset(sequence[:c])] - f_none) for c in plans["counts"]]
+        return [sign * (values[everything - frozenset(sequence[:c])] - f_none) for c in counts]
 
-    random_deletions = np.array([deletion(s) for s in plans["random"]])
+    random_deletions = np.array([deletion(s) for s in draws])
     random_deletion = random_deletions.mean(axis=0).tolist()
     movement = float(np.abs(random_deletions).mean())
-    random_insertion = np.mean([insertion(s) for s in plans["random"]], axis=0).tolist()
-    ranked_deletion = deletion(plans["ranked"])
+    random_insertion = np.mean([insertion(s) for s in draws], axis=0).tolist()
+    ranked_deletion = np.mean([deletion(s) for s in ranked], axis=0).tolist()
+    ranked_insertion = np.mean([insertion(s) for s in ranked], axis=0).tolist()
     aopc, aopc_random = mean(ranked_deletion), mean(random_deletion)
     at = FRACTIONS.index(HEADLINE_FRACTION)
     return {
         "n_units": n,
         "fractions": list(FRACTIONS),
-        "counts": plans["counts"],
+        "counts": counts,
         "deletion": ranked_deletion,
-        "insertion": insertion(plans["ranked"]),
+        "insertion": ranked_insertion,
         "random_deletion": random_deletion,
         "random_insertion": random_insertion,
         "aopc": aopc,
@@ -228,8 +243,7 @@ def text_curves(model: MMTD, preprocessor: Preprocessor, text: str, input_ids: S
         tensors = [encoded[k].to(device) for k in ("input_ids", "token_type_ids", "attention_mask")]
         return _in_batches(forward, *tensors)
 
-    order = ranking([w["score"] for w in words], sign)
-    return {"units": "words", **_curves(len(words), order, rng, evaluate, sign)}
+    return {"units": "words", **_curves([w["score"] for w in words], rng, evaluate, sign)}
 
 
 # -- patches -------------------------------------------------------------------------------------
@@ -278,8 +292,7 @@ def image_curves(model: MMTD, pixel_values: torch.Tensor, picture_baseline: torc
             out.append(forward(pixel_values * (1 - m) + picture_baseline * m))
         return torch.cat(out).double().cpu().tolist()
 
-    order = ranking([scores[u] for u in units], sign)
-    result = _curves(len(units), order, rng, evaluate, sign)
+    result = _curves([scores[u] for u in units], rng, evaluate, sign)
     return {"units": "patches", "n_blank": int(blank.sum()), **result}
 
 
@@ -348,7 +361,8 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 def describe(options: ExplainOptions) -> dict[str, Any]:
     """The checks' parameters for results.json ``methods``."""
     return {
-        "ranking": "Integrated Gradients score toward the predicted class",
+        "ranking": "Integrated Gradients score toward the predicted class; equal scores are ordered by each "
+                   "random order in turn and the curves averaged",
         "fractions": list(FRACTIONS),
         "counts": "units per fraction: fraction x units, rounded half up, at least 1",
         "deletion": "drop of the predicted class's log-odds when the top units are removed (comprehensiveness)",

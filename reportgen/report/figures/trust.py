@@ -36,22 +36,16 @@ def _percent_axis(ax: Any, fractions: Sequence[float]) -> None:
 
 
 def _curve_panel(ax: Any, curves: Mapping[str, Any] | None, modality: str, fractions: Sequence[float],
-                 insertion: bool, legend: bool) -> None:
-    """Deletion (and optionally insertion) of the ranked units vs random ones in one axes."""
+                 kind: str, legend: bool) -> None:
+    """Deletion or insertion (``kind``) of the ranked units vs random ones in one axes."""
     if not curves:
         empty_note(ax, f"no {_UNITS[modality]} to remove")
         return
     x = [0.0] + [100 * f for f in fractions]
     colour = MODALITY_COLOURS[modality] if modality == "text" else "#7a6a20"
-    ax.plot(x, [0.0, *curves["deletion"]], color=colour, marker="o", markersize=3, linewidth=1.5,
-            label="remove top-ranked")
-    ax.plot(x, [0.0, *curves["random_deletion"]], color=RANDOM_COLOUR, marker="o", markersize=3, linewidth=1.2,
-            linestyle="--", label="remove random")
-    if insertion:
-        ax.plot(x, [0.0, *curves["insertion"]], color=colour, marker="^", markersize=3, linewidth=1.0,
-                linestyle=":", label="keep only top-ranked")
-        ax.plot(x, [0.0, *curves["random_insertion"]], color=RANDOM_COLOUR, marker="^", markersize=3,
-                linewidth=0.8, linestyle=":", label="keep only random")
+    ax.plot(x, [0.0, *curves[kind]], color=colour, marker="o", markersize=3, linewidth=1.5, label="top-ranked")
+    ax.plot(x, [0.0, *curves[f"random_{kind}"]], color=RANDOM_COLOUR, marker="o", markersize=3, linewidth=1.2,
+            linestyle="--", label="random (mean)")
     ax.axhline(0, color="#555555", linewidth=0.6)
     _percent_axis(ax, fractions)
     ax.set_title(_TITLES[modality])
@@ -74,7 +68,7 @@ def mean_deletion_figure(summary: Mapping[str, Any]) -> Figure:
     fractions = summary["fractions"]
     for ax, modality in zip(axes, ("text", "image")):
         means = summary.get(modality)
-        _curve_panel(ax, means, modality, fractions, insertion=False, legend=modality == "text")
+        _curve_panel(ax, means, modality, fractions, kind="deletion", legend=modality == "text")
         if means:
             ax.set_title(f"{_TITLES[modality]} (mean of {means['n']} e-mails)")
         ax.set_xlabel(f"share of the {_UNITS[modality]} removed")
@@ -84,25 +78,39 @@ def mean_deletion_figure(summary: Mapping[str, Any]) -> Figure:
 
 @styled
 def sample_curves_figure(faithfulness: Mapping[str, Any]) -> Figure:
-    """One e-mail's deletion and insertion curves, top-ranked vs random, words and picture side by side.
+    """One e-mail's deletion (top row) and insertion (bottom row) curves, top-ranked vs random, words and picture.
+
+    Deletion and insertion get their own rows: on one axis the insertion of a whole signal (often
+    several log-odds) flattens the deletion curves the check is about.
 
     Args:
         faithfulness: a sample's ``faithfulness`` block.
 
     Returns:
-        A small two-panel figure (fixed layout: a report draws one per e-mail).
+        A small four-panel figure (fixed layout: a report draws one per e-mail).
     """
-    fig = fixed_figure(5.6)
-    width = (16.0 - 1.5 - 1.2 - 0.3) / 2
-    axes = [fig.add_axes(place(fig, 1.5 + i * (width + 1.2), 1.8, width, 3.2)) for i in range(2)]
+    fig = fixed_figure(9.8)
+    width = (16.0 - 1.7 - 1.2 - 0.3) / 2
+    rows = {"deletion": 6.0, "insertion": 2.1}
+    axes = {(kind, i): fig.add_axes(place(fig, 1.7 + i * (width + 1.2), bottom, width, 2.9))
+            for kind, bottom in rows.items() for i in range(2)}
     fractions = next((faithfulness[m]["fractions"] for m in ("text", "image") if faithfulness.get(m)), [0.05, 0.4])
-    for ax, modality in zip(axes, ("text", "image")):
-        _curve_panel(ax, faithfulness.get(modality), modality, fractions, insertion=True, legend=False)
-    axes[0].set_ylabel("change of the predicted\nclass's log-odds", fontsize=7)
-    handles, labels = next(((ax.get_legend_handles_labels()) for ax in axes if ax.get_legend_handles_labels()[0]),
-                           ([], []))
+    for (kind, i), ax in axes.items():
+        modality = ("text", "image")[i]
+        _curve_panel(ax, faithfulness.get(modality), modality, fractions, kind=kind, legend=False)
+        if kind == "deletion":
+            ax.set_title(f"{_TITLES[modality]}: top units removed", fontsize=7.5)
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_title(f"{_TITLES[modality]}: only the top units kept", fontsize=7.5)
+            ax.set_xlabel(f"share of the {_UNITS[modality]}", fontsize=7)
+    predicted = faithfulness.get("predicted", "predicted class")
+    axes[("deletion", 0)].set_ylabel(f"drop of the\n{predicted} log-odds", fontsize=7)
+    axes[("insertion", 0)].set_ylabel(f"rise from none\n({predicted} log-odds)", fontsize=7)
+    handles, labels = next((ax.get_legend_handles_labels() for ax in axes.values()
+                            if ax.get_legend_handles_labels()[0]), ([], []))
     if handles:
-        fig.legend(handles, labels, frameon=False, loc="lower center", ncols=4, fontsize=6.5,
+        fig.legend(handles, labels, frameon=False, loc="lower center", ncols=2, fontsize=6.5,
                    bbox_to_anchor=(0.5, 0.0))
     return fig
 
@@ -113,10 +121,10 @@ def randomisation_figure(sanity: Mapping[str, Any], pass_limit: float) -> Figure
 
     Args:
         sanity: results.json ``aggregate.sanity``.
-        pass_limit: the correlation every checked e-mail must end below.
+        pass_limit: the size of correlation every checked e-mail must end below (a band around 0).
 
     Returns:
-        A figure with the mean per modality as lines and each e-mail as dots, the pass line and 0.
+        A figure with the mean per modality as lines and each e-mail as dots, the pass band and 0.
     """
     stages = sanity["randomisation"]
     fig = column_figure(8.0)
@@ -135,8 +143,10 @@ def randomisation_figure(sanity: Mapping[str, Any], pass_limit: float) -> Figure
     ax.scatter([], [], s=10, facecolors="none", edgecolors="#555555", label="one e-mail")
     ax.axhline(1.0, color="#555555", linewidth=0.6, linestyle=":")
     ax.axhline(0.0, color="#555555", linewidth=0.6)
-    ax.axhline(pass_limit, color=WARNING_COLOUR, linewidth=0.9, linestyle="--",
-               label=f"pass line ({pass_limit:g}): the last stage must end below it")
+    ax.axhspan(-pass_limit, pass_limit, color=WARNING_COLOUR, alpha=0.08, linewidth=0)
+    for bound in (-pass_limit, pass_limit):
+        ax.axhline(bound, color=WARNING_COLOUR, linewidth=0.9, linestyle="--",
+                   label=f"pass band (±{pass_limit:g}): the last stage must end inside it" if bound > 0 else None)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xticks(x, labels=[plain("+ " + s["stage"] if i else s["stage"]) for i, s in enumerate(stages)],
                   rotation=20, ha="right")

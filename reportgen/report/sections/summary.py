@@ -104,10 +104,12 @@ def _agreement_paragraph(agreement: dict[str, Any]) -> Paragraph:
             f"Shapley split for {agreement['n_agree']} of the {agreement['n_compared']} explained e-mails it could be "
             f"compared on")
     not_converged = agreement["n_not_converged"]
-    text += f" ({not_converged} not compared: its attributions did not add up)." if not_converged else "."
+    text += f" ({not_converged} not compared: their attributions did not add up)." if not_converged else "."
     if agreement["rows_disagree"]:
-        text += (" Where they differ (rows " + ", ".join(map(str, agreement["rows_disagree"])) + ") the verdict "
-                 "follows Shapley, which splits evidence both parts carry evenly.")
+        rows = agreement["rows_disagree"]
+        where = f"row {rows[0]}" if len(rows) == 1 else "rows " + ", ".join(map(str, rows))
+        text += (f" Where they differ ({where}) the verdict follows Shapley, which splits evidence both parts carry "
+                 "evenly.")
     return Paragraph(text)
 
 

@@ -16,12 +16,17 @@ from reportgen.report import wording
 from reportgen.report.document import Block, Paragraph, Section, Table
 from reportgen.report.figures.trust import mean_deletion_figure, randomisation_figure, sample_curves_figure
 from reportgen.report.sections.common import chart
+from reportgen.report.wording import signed
 
 _UNITS = {"text": "words", "image": "picture patches"}
 _SHORT = {"text": "words", "image": "patches"}
+_ADJECTIVE = {"text": "word", "image": "picture"}
 #: The correlation every checked e-mail must end below (results.json states it in the rule; this is
 #: only the line drawn in the figure and is read back from the results when they say).
 _DEFAULT_PASS_LIMIT = 0.5
+_VERDICT_WORDS = {True: "passed", False: "failed", None: "not compared"}
+#: Below this size a rank correlation is "changed completely" in words (the pass limit itself is larger).
+_COMPLETE = 0.2
 
 
 def _verdict_counts(modality_summary: dict[str, Any] | None) -> tuple[int, int, int]:
@@ -47,7 +52,7 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
                   f"{random:.2f} log-odds on average)")
     else:
         effect = (f"removing the {share} of {units} the explanation ranks highest changes the model's confidence by "
-                  f"{ranked:+.2f} log-odds on average, removing random {units} by {random:+.2f}")
+                  f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)}")
     judged = passed + failed
     if judged == 0:
         tally = f"no e-mail gives a verdict (removing {units} at random hardly moves any decision)"
@@ -60,20 +65,67 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
     return f"{effect}; {tally}"
 
 
+def _verdicts(sanity: dict[str, Any]) -> dict[str, bool | None]:
+    """Per modality verdicts; results written before they were stored per modality count as one verdict for both."""
+    if "verdicts" in sanity:
+        return {m: sanity["verdicts"].get(m) for m in ("text", "image")}
+    return {m: sanity["passed"] for m in ("text", "image")}
+
+
+def _largest(sanity: dict[str, Any], modality: str) -> float | None:
+    """The last stage's correlation of the largest size for one modality (signed, as results.json has it)."""
+    values = [v for v in sanity["randomisation"][-1]["per_sample"][modality] if v is not None] \
+        if sanity["randomisation"] else []
+    return max(values, key=abs) if values else None
+
+
+def _randomised_clause(sanity: dict[str, Any] | None) -> str:
+    """What the model-randomisation check showed, per modality, with its numbers (no more than they show)."""
+    if sanity is None:
+        return "the model-randomisation check was not run"
+    verdicts = _verdicts(sanity)
+    if all(v is None for v in verdicts.values()):
+        return "the model-randomisation check could not compare any explanation"
+    changed = [m for m, v in verdicts.items() if v is True]
+    kept = [m for m, v in verdicts.items() if v is False]
+    parts = []
+    if changed:
+        size = max(abs(_largest(sanity, m) or 0.0) for m in changed)
+        names = "the explanations" if len(changed) == 2 else f"the {_ADJECTIVE[changed[0]]} explanations"
+        how = "completely" if size < _COMPLETE else "clearly"
+        parts.append(f"{names} change {how} when the model's weights are randomised (rank correlation with the "
+                     f"original {size:.2f} at most in size), as they should")
+    if kept:
+        worst = max((_largest(sanity, m) for m in kept), key=lambda v: abs(v or 0.0)) or 0.0
+        names = "the explanations" if len(kept) == 2 else f"the {_ADJECTIVE[kept[0]]} explanations"
+        flipped = ", only with its sign flipped," if worst < 0 else ""
+        parts.append(f"{'but ' if changed else ''}{names} keep their pattern{flipped} when the model's weights are "
+                     f"randomised (rank correlation {signed(worst, 2)} with the original), so they partly show the "
+                     "input itself rather than what the model learnt")
+    return ", ".join(parts)
+
+
+def _stage_result(sanity: dict[str, Any], modality: str) -> str:
+    """E.g. ``the words end within 0.02 of 0 (passed)``: the last stage's largest correlation and the verdict."""
+    verdict = _verdicts(sanity)[modality]
+    largest = _largest(sanity, modality)
+    if largest is None:
+        return f"the {_UNITS[modality]} were not compared"
+    if verdict:
+        return f"the {_UNITS[modality]} end within {abs(largest):.2f} of 0 (passed)"
+    return f"the {_UNITS[modality]} end as far out as {signed(largest, 2)} ({_VERDICT_WORDS[verdict]})"
+
+
 def _sanity_sentence(sanity: dict[str, Any] | None) -> str:
     if sanity is None:
         return "The model-randomisation check was not run (--sanity-samples 0)."
     n = sanity.get("n_samples")
     checked = "the e-mails" if n is None else wording.count(n, "e-mail")
-    if sanity["passed"] is True:
-        return (f"On {checked} re-explained with the model's top layers randomised, the explanations changed "
-                f"completely, as explanations of what the model learnt should.")
-    if sanity["passed"] is False:
-        return (f"On {checked} re-explained with the model's top layers randomised, the explanations stayed "
-                f"similar: they partly reflect the input itself rather than what the model learnt, so read them "
-                f"with care.")
-    return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
-            "were all near zero).")
+    clause = _randomised_clause(sanity)
+    if clause.startswith("the model-randomisation check could not"):
+        return ("The model-randomisation check could not compare any explanation (the checked e-mails' attributions "
+                "were all near zero).")
+    return f"Model randomisation, checked on {checked}: {clause}."
 
 
 def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction: float, first: bool) -> str:
@@ -91,8 +143,8 @@ def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction
                     f"confidence {ratio:.1f}× as much as removing random {units} ({tally})")
         return f"for {units} the factor is {ratio:.1f}× ({tally})"
     ranked, random = float(entry["deletion"][at]), float(entry["random_deletion"][at])
-    return (f"removing the top {100 * fraction:g} % of {units} changes the model's confidence by {ranked:+.2f} "
-            f"log-odds on average, removing random {units} by {random:+.2f} ({tally})")
+    return (f"removing the top {100 * fraction:g} % of {units} changes the model's confidence by "
+            f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)} ({tally})")
 
 
 def summary_sentence(results: dict[str, Any]) -> str | None:
@@ -101,15 +153,7 @@ def summary_sentence(results: dict[str, Any]) -> str | None:
         return None
     aggregate = results["aggregate"]
     summary, sanity = aggregate.get("faithfulness"), aggregate.get("sanity")
-    if sanity is None:
-        randomised = "the model-randomisation check was not run"
-    elif sanity["passed"] is True:
-        randomised = "the explanations change completely when the model's weights are randomised, as they should"
-    elif sanity["passed"] is False:
-        randomised = ("but the explanations stay similar when the model's weights are randomised, so they partly "
-                      "reflect the input rather than what the model learnt")
-    else:
-        randomised = "the model-randomisation check could not compare any explanation"
+    randomised = _randomised_clause(sanity)
     if summary is None:
         return f"The explanations were not checked for faithfulness (--no-faithfulness); {randomised}."
     fraction = float(summary.get("headline_fraction", 0.10))
@@ -154,6 +198,11 @@ def _agreement_cells(occlusion: dict[str, Any] | None, modality: str) -> list[An
             "n/a" if entry["top5_overlap"] is None else float(entry["top5_overlap"])]
 
 
+def _cell(value: float) -> float:
+    """A log-odds change for a 2-decimal cell: float noise like -1e-7 shows as 0.00, not -0.00."""
+    return 0.0 if abs(float(value)) < 0.005 else float(value)
+
+
 def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
     rows = []
     for sample in samples:
@@ -161,7 +210,7 @@ def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
         row: list[Any] = [sample["row"]]
         for modality in ("text", "image"):
             curves = faithfulness.get(modality)
-            row += ([float(curves["check"]["deletion"]), float(curves["check"]["random_deletion"])] if curves
+            row += ([_cell(curves["check"]["deletion"]), _cell(curves["check"]["random_deletion"])] if curves
                     else ["n/a", "n/a"])
             row.append(_verdict_text(curves))
         row += _agreement_cells(sample.get("occlusion"), "text") + _agreement_cells(sample.get("occlusion"), "image")
@@ -185,8 +234,7 @@ def _agreement_paragraph(samples: list[dict[str, Any]]) -> Paragraph | None:
                   and s["occlusion"]["agreement"][modality]["spearman"] is not None]
         if values:
             parts.append(f"for the {_UNITS[modality]} the median Spearman correlation over "
-                         f"{wording.count(len(values), 'e-mail')} "
-                         f"is {median(values):+.2f}")
+                         f"{wording.count(len(values), 'e-mail')} is {signed(median(values), 2)}")
     if not parts:
         return None
     return Paragraph("Second opinion: occlusion removes one word or patch at a time and measures the change of the "
@@ -242,8 +290,9 @@ def sample_blocks(context: Any) -> list[Block]:
     return [context.raster(
         "faithfulness",
         f"Change of the {faithfulness['predicted']} log-odds as the top-ranked words (left) or patches (right) are "
-        f"removed (solid) or are the only ones kept (dotted), against random ones (grey). Good: coloured lines "
-        f"above grey. Here: {'; '.join(parts) or 'nothing to remove'}.",
+        f"removed (top row: how far the decision drops) or are the only ones kept (bottom row: how far it rises "
+        f"from an input without any), against as many random ones (grey, dashed). Good: the coloured line above "
+        f"the grey one in both rows. Here: {'; '.join(parts) or 'nothing to remove'}.",
         f"Deletion and insertion curves of {context.about}: {'; '.join(parts) or 'nothing to remove'}.",
         sample_curves_figure(faithfulness))]
 
@@ -269,14 +318,15 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             f"Model-randomisation sanity check ({methods['sanity']['reference']}): the weights of "
             f"{methods['sanity']['stage_modules']} are {methods['sanity']['randomisation']}; "
             f"{methods['sanity']['explanation']}. Rule: {sanity['rule']}. Result: "
-            f"{'passed' if sanity['passed'] else 'failed' if sanity['passed'] is False else 'no verdict'}."))
+            + "; ".join(f"{_UNITS[m]} {_VERDICT_WORDS[v]}" for m, v in _verdicts(sanity).items()) + "."))
         limit = float(methods["sanity"].get("pass_limit", _DEFAULT_PASS_LIMIT))
         blocks.append(chart(
             "sanity_randomisation",
             "Spearman correlation between each checked e-mail's original explanation and the one on a model "
             "whose weights are randomised from the top down (dots: e-mails; lines: means). Good: it falls from 1 "
-            f"(unchanged) toward 0 or below and ends below {limit:g}; an explanation that stays near 1 does not "
-            "depend on what the model learnt.",
+            f"(unchanged) toward 0 and ends inside the band ±{limit:g}; an explanation that stays near 1 — or "
+            "near −1, the same pattern with its sign flipped — does not depend on what the model learnt. Here: "
+            + "; ".join(_stage_result(sanity, m) for m in ("text", "image")) + ".",
             "Line chart of rank correlation between original and randomised explanations per randomisation stage.",
             randomisation_figure(sanity, limit), keep=keep_figures))
     return blocks
