@@ -312,6 +312,102 @@ def case_render(device: str, quick: bool) -> dict:
     return out
 
 
+def _demo_results() -> dict:
+    """The demo's own results.json: its corpus, its shipped model, 15 explained e-mails with every chart.
+
+    Real pictures (384 px e-mail renderings), 64-token texts, occlusion and deletion curves: what a
+    report of a trained model carries per e-mail, unlike the small synthetic fixture.
+    """
+    import os
+    import subprocess
+
+    folder = Path(tempfile.mkdtemp())
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "demo", "--out", str(folder), "--format", "json",
+                           "--deterministic", "--no-progress"], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"demo failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads((folder / "results.json").read_text(encoding="utf-8"))
+
+
+def demo_like_results(results: dict, n: int) -> dict:
+    """``results`` with ``n`` explained e-mails: the demo's, then scaled copies with marked pictures.
+
+    Copies differ from their original (scores × 1.01, 1.02, …; "copy k" written on the picture), so
+    no two figures or pictures are byte-identical: WeasyPrint decodes a repeated image only once,
+    which would make a report of copies faster than a real one.
+    """
+    import base64
+    import copy
+    import io
+
+    from PIL import Image, ImageDraw
+
+    def scaled(value: Any, factor: float) -> Any:
+        if isinstance(value, float):
+            return value * factor
+        return [scaled(v, factor) for v in value] if isinstance(value, list) else value
+
+    originals = results["samples"]
+    samples = []
+    for i in range(n):
+        sample = copy.deepcopy(originals[i % len(originals)])
+        k = i // len(originals)
+        if k:
+            factor = 1 + 0.01 * k
+            sample["image_scores"] = scaled(sample["image_scores"], factor)
+            sample["token_scores"] = scaled(sample["token_scores"], factor)
+            for word in sample["words"]:
+                word["score"] *= factor
+            text_attention = sample["attention"]["text"]
+            text_attention["selected"]["matrix"] = scaled(text_attention["selected"]["matrix"], factor)
+            sample["attention"]["image"]["rollout"] = scaled(sample["attention"]["image"]["rollout"], factor)
+            if sample.get("occlusion"):
+                sample["occlusion"]["image_scores"] = scaled(sample["occlusion"]["image_scores"], factor)
+            with Image.open(io.BytesIO(base64.b64decode(sample["picture"].split(",", 1)[1]))) as picture:
+                picture = picture.convert("RGB")
+            ImageDraw.Draw(picture).text((2, picture.height - 12), f"copy {k}", fill=(0, 0, 0))
+            buffer = io.BytesIO()
+            picture.save(buffer, format="PNG", optimize=True)
+            sample["picture"] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        samples.append(sample)
+    return {**results, "samples": samples}
+
+
+def case_report_size(device: str, quick: bool) -> dict:
+    """HTML bytes per explained e-mail on the demo's report (15 e-mails with every per-card chart).
+
+    Two measures: the whole page divided by the e-mails (includes the fixed aggregate charts, so it
+    falls as e-mails are added) and the bytes one more explained e-mail adds (the marginal cost, what
+    a 100-e-mail report pays per e-mail), from the page with the first 3 and with all 15 e-mails.
+    """
+    from reportgen.report.build import build_document
+    from reportgen.report.render import render_html
+
+    results = _demo_results()
+    n = len(results["samples"])
+    sizes = {}
+    for k in (3, n):
+        document = build_document({**results, "samples": results["samples"][:k]}, keep_figures=False)
+        sizes[k] = len(render_html(document).encode("utf-8"))
+    return {"samples": n, "html_bytes": sizes[n], "html_bytes_3": sizes[3], "bytes_per_sample": sizes[n] / n,
+            "marginal_bytes_per_sample": (sizes[n] - sizes[3]) / (n - 3)}
+
+
+def case_render_demo(device: str, quick: bool) -> dict:
+    """HTML+PDF render of 100 demo-like explained e-mails in one call (what `render`/`run` do)."""
+    from reportgen.report.render import render_report
+
+    n = 20 if quick else 100
+    results = demo_like_results(_demo_results(), n)
+    folder = Path(tempfile.mkdtemp())
+    start = time.perf_counter()
+    written = render_report(results, folder, formats=("html", "pdf"), deterministic=True)
+    seconds = time.perf_counter() - start
+    return {"samples": n, "seconds": seconds, "html_bytes": written["html"].stat().st_size,
+            "pdf_bytes": written["pdf"].stat().st_size}
+
+
 def case_demo_cold(device: str, quick: bool) -> dict:
     """Cold ``reportgen demo`` (empty cache dirs) as a user runs it."""
     import os
@@ -528,6 +624,8 @@ CASES: dict[str, Callable[[str, bool], dict]] = {
     "whole_set_shapley": case_whole_set_shapley,
     "ig_adaptive_demo": case_ig_adaptive_demo,
     "render": case_render,
+    "report_size": case_report_size,
+    "render_demo": case_render_demo,
     "demo_cold": case_demo_cold,
     "faithfulness": case_faithfulness,
 }
@@ -539,9 +637,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
+    import os
+
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     result = CASES[args.case](args.device, args.quick)
     result["case_wall_seconds"] = time.perf_counter() - start
+    # The shared 2-core machine runs other sessions' jobs: timings under load are pessimistic.
+    result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     result["peak_rss_gb"] = peak_rss_gb()
     if args.device == "cuda":
         import torch

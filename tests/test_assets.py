@@ -88,10 +88,11 @@ def test_clashing_names_are_refused(tmp_path: Path) -> None:
 
 
 class _Document:
-    """The two methods of reportgen.report.document.Report that export_assets uses."""
+    """What export_assets uses of reportgen.report.document.Report: figures, tables, explained e-mails."""
 
     def __init__(self, figures: list[DocFigure], tables: list[DocTable]) -> None:
         self._figures, self._tables = figures, tables
+        self.samples: list = []  # no e-mail cards, so no coloured-words figures
 
     def figures(self) -> list[DocFigure]:
         return self._figures
@@ -104,15 +105,15 @@ def test_export_assets_from_a_document(tmp_path: Path) -> None:
     figure = F.confusion_matrix_figure({"confusion_matrix": [[1, 0], [0, 1]]})
     document = _Document(
         [DocFigure(name="confusion_matrix", caption="How often it is right.", alt="matrix", figure=figure)],
-        [DocTable(name="sample-3_modality", caption="Text vs image (5 % gap).", columns=["Estimator", "Text"],
+        [DocTable(name="row-00003-modality", caption="Text vs image (5 % gap).", columns=["Estimator", "Text"],
                   rows=[["Shapley", 1.25], ["IG", None]])],
     )
     assets = export_assets(document, tmp_path)
     assert sorted(p.name for p in assets.iterdir()) == [
-        "confusion_matrix.pdf", "confusion_matrix.svg", "sample-3_modality.csv", "sample-3_modality.tex"]
-    tex = (assets / "sample-3_modality.tex").read_text(encoding="utf-8")
-    assert r"\caption{Text vs image (5 \% gap).}" in tex and r"\label{tab:sample-3_modality}" in tex
-    assert (assets / "sample-3_modality.csv").read_text(encoding="utf-8") == "Estimator,Text\nShapley,1.25\nIG,\n"
+        "confusion_matrix.pdf", "confusion_matrix.svg", "row-00003-modality.csv", "row-00003-modality.tex"]
+    tex = (assets / "row-00003-modality.tex").read_text(encoding="utf-8")
+    assert r"\caption{Text vs image (5 \% gap).}" in tex and r"\label{tab:row-00003-modality}" in tex
+    assert (assets / "row-00003-modality.csv").read_text(encoding="utf-8") == "Estimator,Text\nShapley,1.25\nIG,\n"
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:

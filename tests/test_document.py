@@ -60,17 +60,21 @@ def test_summary_states_model_data_accuracy_modality_words_and_warnings(results:
 def test_every_figure_has_a_one_sentence_caption_and_alt_text(document: Report) -> None:
     figures = document.figures()
     names = {f.name for f in figures}
+    # An e-mail's figures are named by its data row (asset file names): row-00000-image_ig, …
+    first = f"row-{document.samples[0].row:05d}"
     for expected in ("confusion_matrix", "roc", "verdict_groups", "modality_panels", "estimator_agreement",
                      "top_words_spam",
-                     "sample-1_image_ig", "sample-1_image_rollout", "sample-1_modality", "sample-1_attention",
-                     "sample-1_text_rollout", "sample-1_ig_convergence"):
+                     f"{first}-image_ig", f"{first}-image_rollout", f"{first}-modality", f"{first}-attention",
+                     f"{first}-text_rollout", f"{first}-ig_convergence"):
         assert expected in names
     for figure in figures:
         assert figure.caption.endswith(".") and figure.caption[0].isupper(), figure.name
         assert figure.alt
-        # Aggregate charts stay vector; per-sample figures are PNG (WeasyPrint draws them far faster).
-        kind = "png" if figure.name.startswith("sample-") else "svg+xml"
-        assert figure.src.startswith(f"data:image/{kind};base64,"), figure.name
+        # Aggregate charts stay vector; per-sample figures are rasters (WeasyPrint draws them far faster):
+        # a small lossless WebP in the page, a JPEG that WeasyPrint embeds as it is in the PDF.
+        per_sample = figure.name.startswith("row-")
+        assert figure.src.startswith(f"data:image/{'webp' if per_sample else 'svg+xml'};base64,"), figure.name
+        assert figure.print_src.startswith("data:image/jpeg;base64,") if per_sample else not figure.print_src
     assert len(names) == len(figures), "figure names are file stems for exports: unique"
 
 
@@ -107,7 +111,7 @@ def test_attention_head_not_in_results_is_a_clear_error(results: dict) -> None:
 
 def test_other_attention_layer_shows_its_cls_row(results: dict) -> None:
     document = build_document(make_results(1, n_predictions=4), attention_layer=2)
-    figure = next(f for f in document.figures() if f.name == "sample-1_attention")
+    figure = next(f for f in document.figures() if f.name.endswith("-attention"))
     assert "layer 2" in figure.caption
     with pytest.raises(ResultsError, match="out of range"):
         build_document(make_results(1, n_predictions=4), attention_layer=40)
@@ -252,7 +256,7 @@ def test_a_push_against_the_decision_never_makes_the_picture_the_leading_source(
     # Row-12-like: a ham decision; the picture pushes +0.031 toward spam, the text -0.4 toward ham.
     _row(results, 1, text=-0.4, image=0.031, f_none=-3.0)
     sample = build_document(results).samples[1]
-    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("_modality"))
+    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("-modality"))
     shapley_row = table.rows[0]
     assert shapley_row[0].startswith("Shapley") and shapley_row[-1] == "text"
     text = _paragraphs(sample.blocks)
@@ -272,7 +276,7 @@ def test_a_negligible_push_reads_decided_by_default_and_colours_nothing() -> Non
     highlighted = next(b for b in sample.blocks if isinstance(b, HighlightedText))
     assert "moved the score by 0.002 — negligible" in highlighted.caption
     assert all(span.background == "#ffffff" and span.direction == "neutral" for span in highlighted.spans)
-    overlay = next(f for f in sample.blocks if isinstance(f, Figure) and f.name.endswith("_image_ig"))
+    overlay = next(f for f in sample.blocks if isinstance(f, Figure) and f.name.endswith("-image_ig"))
     assert "negligible" in overlay.caption
 
 
@@ -283,7 +287,7 @@ def test_the_baseline_sentence_and_the_table_give_the_same_numbers() -> None:
     text = _paragraphs(sample.blocks)
     assert ("An empty e-mail with a blank page already scores −3.00 (ham). This e-mail's text moved the score by "
             "+0.40 and its picture by +5.60, to +3.00 (spam).") in text
-    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("_modality"))
+    table = next(b for b in sample.blocks if isinstance(b, Table) and b.name.endswith("-modality"))
     assert table.rows[0][1:5] == pytest.approx([-3.0, 0.4, 5.6, 3.0])
     assert "The picture carried the spam decision" in text
 

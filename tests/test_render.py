@@ -216,13 +216,17 @@ def test_cli_render_writes_html_from_results_json(tmp_path: Path) -> None:
 
 
 def test_export_assets_writes_every_figure_and_table(tmp_path: Path) -> None:
-    written = render_report(make_results(1, n_predictions=4), tmp_path, (), export_assets=True)
+    results = make_results(1, n_predictions=4)
+    written = render_report(results, tmp_path, (), export_assets=True)
     assets = written["assets"]
     names = {p.name for p in assets.iterdir()}
-    for stem in ("confusion_matrix", "roc", "sample-1_image_ig", "sample-1_ig_convergence"):
+    # An e-mail's files are named by its data row, so they keep their names when other e-mails are chosen.
+    row = f"row-{results['samples'][0]['row']:05d}"
+    for stem in ("confusion_matrix", "roc", f"{row}-image_ig", f"{row}-ig_convergence", f"{row}-words"):
         assert {f"{stem}.svg", f"{stem}.pdf"} <= names
-    for stem in ("metrics", "top_words_spam", "sample_index", "sample-1_modality"):
+    for stem in ("metrics", "top_words_spam", "sample_index", f"{row}-modality"):
         assert {f"{stem}.csv", f"{stem}.tex"} <= names
+    assert not any(name.startswith("sample-") for name in names)
     assert not (tmp_path / "report.html").exists()
 
 

@@ -141,12 +141,13 @@ def test_trust_section_shows_mean_curves_with_what_good_looks_like(document: Rep
 def test_each_card_has_its_curves_and_occlusion_agreement(results: dict, document: Report) -> None:
     for card, sample in zip(document.samples, results["samples"]):
         names = {b.name for b in card.blocks if isinstance(b, (Figure, Table))}
-        assert {f"{card.id}_faithfulness", f"{card.id}_occlusion"} <= names
-        curves = next(b for b in card.blocks if isinstance(b, Figure) and b.name == f"{card.id}_faithfulness")
+        row = f"row-{card.row:05d}"  # an e-mail's blocks (and asset files) are named by its data row
+        assert {f"{row}-faithfulness", f"{row}-occlusion"} <= names
+        curves = next(b for b in card.blocks if isinstance(b, Figure) and b.name == f"{row}-faithfulness")
         assert "Good:" in curves.caption
         check = sample["faithfulness"]["text"]["check"]
         assert f"{check['deletion']:+.2f} vs random {check['random_deletion']:+.2f}" in curves.caption
-        agreement = next(b for b in card.blocks if isinstance(b, Table) and b.name == f"{card.id}_occlusion")
+        agreement = next(b for b in card.blocks if isinstance(b, Table) and b.name == f"{row}-occlusion")
         assert [row[:3] for row in agreement.rows] == [["Words", 0.8, 0.6], ["Picture patches", 0.5, 0.4]]
 
 

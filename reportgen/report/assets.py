@@ -1,5 +1,9 @@
 """Paper-appendix assets: every report figure as SVG + PDF and every table as CSV + LaTeX.
 
+Files are named as the report's blocks: aggregate ones by what they show (``roc.svg``), an explained
+e-mail's by its data row (``row-00042-image_ig.svg``, ``row-00042-modality.csv``), plus each e-mail's
+words coloured by their score as a figure (``row-00042-words.svg``/``.pdf``), drawn in the page's colours.
+
 ``reportgen render/run --export-assets`` writes them under ``DIR/assets/``; the files are
 deterministic (no timestamps, salted SVG ids), so re-running on the same results.json gives the same
 bytes and a diff of two asset folders shows only real changes.
@@ -12,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from reportgen.report.figures import figure_to_pdf_bytes, figure_to_svg
+from reportgen.report.figures import coloured_words_figure, figure_to_pdf_bytes, figure_to_svg
 
 if TYPE_CHECKING:  # pandas and the document model are only needed when assets are written
     import pandas as pd
@@ -20,7 +24,8 @@ if TYPE_CHECKING:  # pandas and the document model are only needed when assets a
 
     from reportgen.report.document import Report
 
-__all__ = ["ASSETS_DIRNAME", "csv_safe", "export_assets", "latex_escape", "table_to_latex", "write_assets"]
+__all__ = ["ASSETS_DIRNAME", "coloured_words_figures", "csv_safe", "export_assets", "latex_escape", "table_to_latex",
+           "write_assets"]
 
 #: Sub-folder of the output directory that receives the assets.
 ASSETS_DIRNAME = "assets"
@@ -185,6 +190,22 @@ def write_assets(figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFram
     return assets
 
 
+def coloured_words_figures(document: Report) -> dict[str, Figure]:
+    """Each explained e-mail's words on their page colours as a figure, by block name (``row-00042-words``).
+
+    The page shows them as coloured HTML text, which a paper cannot include; the figure is drawn
+    from the same spans, so its colours, legend and noise floor are the page's.
+    """
+    from dataclasses import asdict
+
+    from reportgen.report.document import HighlightedText
+
+    return {block.name: coloured_words_figure([asdict(span) for span in block.spans],
+                                              [asdict(stop) for stop in block.legend], title=sample.title,
+                                              legend_title=block.legend_title, unread=block.unread)
+            for sample in document.samples for block in sample.blocks if isinstance(block, HighlightedText)}
+
+
 @overload
 def export_assets(document: Report, out_dir: Path, /) -> Path: ...
 
@@ -199,8 +220,9 @@ def export_assets(first: Any, second: Any, out_dir: Path | None = None, /) -> Pa
     Two call forms:
 
     * ``export_assets(document, out_dir)``: every figure and table of a
-      :class:`reportgen.report.document.Report` (what ``render_report(..., export_assets=True)`` does);
-      table captions become LaTeX captions.
+      :class:`reportgen.report.document.Report` (what ``render_report(..., export_assets=True)`` does)
+      and each e-mail's coloured words (:func:`coloured_words_figures`); table captions become
+      LaTeX captions.
     * ``export_assets(figures, tables, out_dir)``: name → Figure and name → DataFrame dicts.
 
     Returns:
@@ -212,6 +234,7 @@ def export_assets(first: Any, second: Any, out_dir: Path | None = None, /) -> Pa
 
     document = first
     figures = {f.name: f.figure for f in document.figures() if f.figure is not None}
+    figures.update(coloured_words_figures(document))
     tables = {t.name: pd.DataFrame(t.rows, columns=t.columns) for t in document.tables()}
     captions = {t.name: t.caption for t in document.tables()}
     return write_assets(figures, tables, Path(second), captions=captions)

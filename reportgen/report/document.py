@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-#: Resolution of the per-sample figures (PNG): 16 cm at 150 dpi is ~950 px, sharp on screen and
-#: still legible in print for the smallest (5.5 pt) tick labels.
+#: Resolution of the per-sample figures (WebP in the page, JPEG in the PDF): 16 cm at 150 dpi is
+#: ~950 px, sharp on screen and still legible in print for the smallest (5.5 pt) tick labels.
 RASTER_DPI = 150
 
 
@@ -43,8 +43,10 @@ class Figure:
     """One chart: a name (file stem for exports), a one-sentence caption, alt text and its image.
 
     ``src`` is a ``data:`` URI of the matplotlib drawing (used as an ``<img>``, so nothing in it
-    runs): vector SVG for the aggregate charts, PNG at :data:`RASTER_DPI` for the per-sample ones
-    (many per report; WeasyPrint draws a PNG ~20x faster than it parses an SVG full of glyph paths).
+    runs): vector SVG for the aggregate charts, a lossless palette WebP at :data:`RASTER_DPI` for
+    the per-sample ones (many per report; WeasyPrint draws a raster ~20x faster than it parses an
+    SVG full of glyph paths). ``print_src``, when set, replaces ``src`` in the PDF: a JPEG of the
+    same drawing, which WeasyPrint embeds as it is instead of re-compressing it.
     ``figure`` keeps the matplotlib Figure for :func:`reportgen.report.assets.export_assets`, which always
     writes vector SVG and PDF.
     """
@@ -60,6 +62,8 @@ class Figure:
     #: display width in CSS pixels for a PNG (its drawn size, 96 px per inch), so that it shows at
     #: the size it was laid out for like the SVGs do (``None`` for SVG: it carries its own size)
     width_px: int | None = None
+    #: the PDF's copy of ``src`` ("" = the same as ``src``)
+    print_src: str = ""
 
 
 @dataclass

@@ -276,6 +276,21 @@ def _fixed_font_dates(fixed: bool) -> Iterator[None]:
 # ---------------------------------------------------------------------------------------- driver
 
 
+def _print_view(document: Report) -> Report:
+    """``document`` with each figure's ``print_src`` (a JPEG WeasyPrint embeds as it is) as its image."""
+    from dataclasses import replace
+
+    from reportgen.report.document import Figure
+
+    def printed(blocks: list[Any]) -> list[Any]:
+        return [replace(b, src=b.print_src) if isinstance(b, Figure) and b.print_src else b for b in blocks]
+
+    return replace(document, sections=[
+        replace(section, blocks=printed(section.blocks),
+                samples=[replace(sample, blocks=printed(sample.blocks)) for sample in section.samples])
+        for section in document.sections])
+
+
 def _with_font_warning(results: dict[str, Any]) -> dict[str, Any]:
     """``results`` with a summary warning (and one line on stderr) when a script in it has no font.
 
@@ -361,7 +376,7 @@ def render_report(results: dict[str, Any], out_dir: Path, formats: str | Iterabl
             outputs["html"] = render_html(document, rendered=rendered).encode("utf-8")
         if "pdf" in wanted:
             begin("PDF layout")
-            pdf, fetcher = render_pdf_bytes(render_html(document, print_mode=True, rendered=rendered),
+            pdf, fetcher = render_pdf_bytes(render_html(_print_view(document), print_mode=True, rendered=rendered),
                                             created=rendered, on_write=lambda: begin("PDF file"))
             if fetcher.refused:
                 # Cannot happen with our templates (all images are data: URIs); if it does, the report

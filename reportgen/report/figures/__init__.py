@@ -1,9 +1,10 @@
 """Report figures, built on :class:`matplotlib.figure.Figure` only (no pyplot global state).
 
 * :mod:`.overview`: charts of the whole run (metrics, modality panels, estimator agreement, top words);
-* :mod:`.sample`: charts of one explained e-mail (modality split, picture overlays, attention, IG path);
+* :mod:`.sample`: charts of one explained e-mail (modality split, picture overlays, attention, IG path,
+  the coloured words for a paper);
 * :mod:`.style`: sizes, colours, the rc style and the helpers every chart shares;
-* :mod:`.save`: deterministic serialisation (same figure → same bytes).
+* :mod:`.save`: deterministic serialisation (same figure → same bytes): SVG, palette WebP/PNG, JPEG, PDF.
 
 A chart for a new explanation method is one function in :mod:`.overview` or :mod:`.sample`
 decorated with :func:`~reportgen.report.figures.style.styled`.
@@ -19,6 +20,7 @@ from reportgen.report.figures.overview import (
 )
 from reportgen.report.figures.sample import (
     attention_heatmap_figure,
+    coloured_words_figure,
     decode_picture,
     ig_convergence_figure,
     image_overlay_figure,
@@ -27,9 +29,12 @@ from reportgen.report.figures.sample import (
 )
 from reportgen.report.figures.save import (
     figure_to_data_uri,
+    figure_to_jpeg_bytes,
     figure_to_pdf_bytes,
     figure_to_png_bytes,
+    figure_to_raster_data_uris,
     figure_to_svg,
+    figure_to_webp_bytes,
 )
 from reportgen.report.figures.style import (
     CM,
@@ -54,14 +59,18 @@ __all__ = [
     "STYLE",
     "WARNING_COLOUR",
     "attention_heatmap_figure",
+    "coloured_words_figure",
     "confusion_matrix_figure",
     "decode_picture",
     "diverging_colour",
     "estimator_agreement_figure",
     "figure_to_data_uri",
+    "figure_to_jpeg_bytes",
     "figure_to_pdf_bytes",
     "figure_to_png_bytes",
+    "figure_to_raster_data_uris",
     "figure_to_svg",
+    "figure_to_webp_bytes",
     "ig_convergence_figure",
     "image_overlay_figure",
     "modality_panels_figure",

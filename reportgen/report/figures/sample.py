@@ -1,4 +1,4 @@
-"""Charts of one explained e-mail: modality split, picture overlays, attention, the IG path.
+"""Charts of one explained e-mail: modality split, picture overlays, attention, the IG path, coloured words.
 
 Each function takes one sample's results data and returns a new :class:`~matplotlib.figure.Figure`.
 A report draws these for every explained e-mail, so they place their axes by hand
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import math
 import re
@@ -95,12 +96,20 @@ def modality_split_figure(modality: Mapping[str, Any]) -> Figure:
 
 
 def decode_picture(data_uri: str) -> np.ndarray:
-    """Decode a ``data:image/...;base64,`` picture into an RGB ``uint8`` array.
+    """Decode a ``data:image/...;base64,`` picture into an RGB ``uint8`` array (read-only).
+
+    The last few pictures are kept decoded: an e-mail's overlays (Integrated Gradients, rollout,
+    occlusion) all lay their maps over the same picture, which is decoded once.
 
     Raises:
         ResultsError: if ``data_uri`` is not a base64 ``data:image/`` URI of a readable image (a
             hand-edited or damaged results.json).
     """
+    return _decode_picture(data_uri)
+
+
+@functools.lru_cache(maxsize=4)
+def _decode_picture(data_uri: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     match = re.match(r"data:image/[\w.+-]+;base64,(.*)\Z", data_uri, flags=re.DOTALL)
@@ -111,7 +120,9 @@ def decode_picture(data_uri: str) -> np.ndarray:
             # A picture over PIL's pixel limit (a decompression bomb) is refused, not decoded after a warning.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(base64.b64decode(match.group(1), validate=True))) as picture:
-                return np.asarray(picture.convert("RGB"))
+                pixels = np.asarray(picture.convert("RGB"))
+                pixels.setflags(write=False)  # shared by every caller through the cache
+                return pixels
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ResultsError(f"sample picture is too large to decode safely: {error}") from error
     except (binascii.Error, UnidentifiedImageError, OSError) as error:
@@ -128,7 +139,8 @@ def _upsample(grid: np.ndarray, height: int, width: int, interpolation: str) -> 
 @styled
 def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[float]], *, signed: bool = True,
                          title: str | None = None, interpolation: Literal["nearest", "bilinear"] = "bilinear",
-                         alpha: float = 0.8, limit: float | None = None, noise_floor: float = 0.0) -> Figure:
+                         alpha: float = 0.8, limit: float | None = None, noise_floor: float = 0.0,
+                         show_picture: bool = True) -> Figure:
     """The email picture beside the same picture with a patch-grid heatmap laid over it.
 
     The overlay's opacity grows with |score|, so patches with no influence leave the picture visible.
@@ -145,9 +157,12 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
         limit: for signed scores, the |score| at the colour map's ends (the report's one scale, in
             log-odds); default: this grid's own max |score|.
         noise_floor: signed patches with |score| below this are not coloured at all.
+        show_picture: draw the picture in colour beside the overlay. An e-mail's card shows it
+            beside its first overlay only: the others still lay their map over the picture (in grey),
+            and the page does not carry the same picture three times.
 
     Returns:
-        The figure: picture axes (when a picture is given), overlay axes and a colour bar.
+        The figure: picture axes (when a picture is given and shown), overlay axes and a colour bar.
     """
     scores = np.asarray(grid, dtype=float)
     if scores.ndim != 2 or scores.size == 0:
@@ -178,11 +193,12 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
 
     # Fixed layout (cm): figure title, axes titles, then one or two panels of the picture's aspect
     # side by side and the colour bar with its tick labels and label on the right.
-    panels = 2 if picture is not None else 1
+    beside = picture is not None and show_picture
+    panels = 2 if beside else 1
     top = (0.55 if title else 0.1) + 0.5 + 0.4 * overlay_title.count("\n")
     bottom, gap, bar_gap, bar_width, bar_labels = 0.15, 0.6, 0.3, 0.35, 1.7
-    fig_width = 16.0 if picture is not None else 9.5
-    panel_h = (7.0 if picture is not None else 7.5) - top - bottom
+    fig_width = 16.0 if beside else 9.5
+    panel_h = (7.0 if beside else 7.5) - top - bottom
     panel_w = panel_h * width / height
     room = fig_width - 0.2 - (panels - 1) * gap - bar_gap - bar_width - bar_labels
     if panels * panel_w > room:  # a wide picture: fit the width, lower the figure
@@ -192,7 +208,7 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
     x = 0.1 + (room - panels * panel_w) / 2  # centred in the column
     if title:
         fig.suptitle(plain(title), y=1 - 0.1 / (top + panel_h + bottom))
-    if picture is not None:
+    if beside:
         ax_pic = fig.add_axes(place(fig, x, bottom, panel_w, panel_h))
         ax_pic.imshow(picture, interpolation="nearest")
         ax_pic.set_title("picture the model saw")
@@ -215,15 +231,12 @@ def image_overlay_figure(picture_data_uri: str | None, grid: Sequence[Sequence[f
         # The picture in grey under the overlay, so its colours do not mix with the heatmap's.
         grey = picture.mean(axis=2)
         ax.imshow(grey, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    else:
-        ax.set_facecolor("white")
     ax.imshow(rgba, interpolation="nearest", extent=(-0.5, width - 0.5, height - 0.5, -0.5))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
     ax.set_title(overlay_title)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.spines[:].set_visible(False)
+    # No ticks, spines or background to draw (all were hidden anyway): less to draw per overlay.
+    ax.set_axis_off()
     cax = fig.add_axes(place(fig, x + panel_w + bar_gap, bottom + 0.05 * panel_h, bar_width, 0.9 * panel_h))
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, label=label)
     return fig
@@ -267,8 +280,7 @@ def attention_heatmap_figure(tokens: Sequence[str], matrix: Sequence[Sequence[fl
     ax = fig.add_axes(place(fig, left, bottom, side, side))
     image = ax.imshow(shown, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=max(1e-9, float(np.nanmax(shown)) if n else 1.0),
                       interpolation="nearest", aspect="equal")
-    ax.set_xticks(range(n), labels=labels, rotation=90, fontsize=size)
-    ax.set_yticks(range(n), labels=labels, fontsize=size)
+    _token_labels(ax, labels, size, bottom_cm=bottom, left_cm=left, rows=True)
     ax.set_xlabel("attended token (key)")
     ax.set_ylabel("attending token (query)")
     ax.set_title(plain(title))
@@ -321,14 +333,51 @@ def text_rollout_figure(tokens: Sequence[str], scores: Sequence[float], max_toke
     peak = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     norm = Normalize(vmin=0.0, vmax=peak if peak > 0 else 1.0)
     ax.bar(np.arange(n), values, 0.8, color=matplotlib.colormaps[SEQUENTIAL_CMAP](norm(values)))
-    ax.set_xticks(range(n), labels=labels, rotation=90, fontsize=size)
     ax.set_xlim(-0.6, n - 0.4)
+    _token_labels(ax, labels, size, bottom_cm=bottom)
     ax.set_ylabel("rollout weight")
     if start:
         ax.set_xlabel("token ([CLS] itself left out)")
     else:
         ax.set_xlabel("token")
     return fig
+
+
+#: Gap between an axes and its token labels (points): matplotlib's tick length plus tick label pad.
+_LABEL_GAP_PT = 7.0
+
+
+def _token_labels(ax: Any, labels: Sequence[str], size: float, *, bottom_cm: float, left_cm: float = 0.0,
+                  rows: bool = False) -> None:
+    """Write ``labels`` under positions 0…n−1 of ``ax`` (rotated) and, with ``rows``, left of them.
+
+    One text per label, where matplotlib's ticks would build two marks and two texts per label and
+    measure them all again at every draw: about a third of the drawing time of the token charts,
+    which have up to 112 labels. The axis labels go where the ticks would have pushed them, below
+    (left of) the widest token label, at the margins the caller reserved (``bottom_cm``/``left_cm``).
+    """
+    from matplotlib.transforms import blended_transform_factory, offset_copy
+
+    fig = ax.get_figure()
+    ax.set_xticks([])
+    under = offset_copy(blended_transform_factory(ax.transData, ax.transAxes), fig=fig, y=-_LABEL_GAP_PT,
+                        units="points")
+    for position, label in enumerate(labels):
+        ax.text(position, 0.0, label, transform=under, rotation=90, ha="center", va="top", fontsize=size)
+    height_cm = ax.get_position().height * fig.get_size_inches()[1] / CM
+    # The axis label's top sits 0.65 cm above the figure's bottom edge, as the layout reserved.
+    ax.xaxis.set_label_coords(0.5, -(bottom_cm - 0.65) / height_cm)
+    ax.xaxis.label.set_verticalalignment("top")
+    if not rows:
+        return
+    ax.set_yticks([])
+    beside = offset_copy(blended_transform_factory(ax.transAxes, ax.transData), fig=fig, x=-_LABEL_GAP_PT,
+                         units="points")
+    for position, label in enumerate(labels):
+        ax.text(0.0, position, label, transform=beside, ha="right", va="center", fontsize=size)
+    width_cm = ax.get_position().width * fig.get_size_inches()[0] / CM
+    ax.yaxis.set_label_coords(-(left_cm - 0.65) / width_cm, 0.5)
+    ax.yaxis.label.set_verticalalignment("bottom")
 
 
 @styled
@@ -378,3 +427,145 @@ def ig_convergence_figure(integrated_gradients: Mapping[str, Any]) -> Figure | N
     if flagged:
         legend.get_texts()[-2].set_color(WARNING_COLOUR)
     return fig
+
+
+#: Font size (pt) and line height (cm) of the coloured-words figure.
+_WORDS_SIZE = 8.0
+_WORDS_LINE = 0.62
+#: Underline of a word by direction, as the page draws it (a cue that survives greyscale printing).
+_WORDS_UNDERLINE = {"spam": ("#67001f", "-"), "ham": ("#053061", ":")}
+
+
+@styled
+def coloured_words_figure(words: Sequence[Mapping[str, Any]], legend: Sequence[Mapping[str, Any]], *,
+                          title: str | None = None, legend_title: str = "", unread: str = "",
+                          max_unread: int = 300, width_cm: float = 16.0) -> Figure:
+    """An e-mail's words on their background colours, as the report page shows them, for a paper.
+
+    The colours are given, not computed: they are the page's own (the report's one scale and noise
+    floor), so the figure and the page cannot disagree. Words flow left to right in lines of
+    ``width_cm``; the e-mail's own line breaks are kept, runs of blank lines shortened to one.
+    Matplotlib lays text out without bidirectional reordering: right-to-left scripts show their
+    letters in logical (stored) order.
+
+    Args:
+        words: per word ``text``, ``background``, ``color``, ``direction`` ("spam", "ham" or
+            "neutral": spam words are underlined solid, ham words dotted, as on the page) and
+            ``before`` (the e-mail's text between the previous word and this one).
+        legend: per swatch ``label``, ``background``, ``color``, ``direction``.
+        title: figure title (e.g. the e-mail's row).
+        legend_title: what the legend's numbers are.
+        unread: text after the last scored word (beyond the model's length limit), drawn in grey
+            italic, shortened to ``max_unread`` characters.
+        width_cm: figure width.
+
+    Returns:
+        The figure: one axes in centimetres (y downwards), no ticks.
+    """
+    from matplotlib.patches import Rectangle
+
+    pad, left, right = 0.04, 0.2, 0.2
+    usable = width_cm - left - right
+    space = text_width_cm([" "], _WORDS_SIZE)
+    # (x, line, text, word or None); a word's box is drawn behind its text.
+    placed: list[tuple[float, int, str, Mapping[str, Any] | None]] = []
+    x, line = 0.0, 0
+
+    def newline(count: int = 1) -> None:
+        nonlocal x, line
+        x, line = 0.0, line + count
+
+    def put(text: str, word: Mapping[str, Any] | None) -> None:
+        """Place a scored word (one box) or unscored text (word by word, so it wraps between words)."""
+        nonlocal x
+        tokens = [text] if word is not None else text.split(" ")
+        for position, token in enumerate(tokens):
+            if position and x > 0:
+                x += space
+            for piece in _fitting_pieces(token, usable):
+                width = text_width_cm([piece], _WORDS_SIZE) + (2 * pad if word is not None else 0.0)
+                if x > 0 and x + width > usable:
+                    newline()
+                placed.append((x, line, piece, word))
+                x += width
+
+    def gap(text: str) -> None:
+        nonlocal x
+        breaks = text.count("\n")
+        if breaks:
+            newline(min(breaks, 2))
+        plain_text = " ".join(text.split())
+        if plain_text:
+            if text[:1].isspace() and x > 0:
+                x += space
+            put(plain_text, None)
+        if text[-1:].isspace() and x > 0:
+            x += space
+
+    for word in words:
+        before = str(word.get("before", " "))
+        if before:
+            gap(before)
+        put(str(word["text"]), word)
+    unread = " ".join(str(unread).split())
+    if len(unread) > max_unread:
+        unread = unread[: max_unread - 1] + "…"
+    unread_at = len(placed)
+    if unread:
+        x += space
+        put(unread, None)
+    lines = line + 1 if placed else 1
+    legend_pieces = ([legend_title] if legend_title else []) + [str(stop["label"]) for stop in legend]
+    legend_lines = 1 if sum(text_width_cm([p], 7) + 0.35 for p in legend_pieces) <= usable else 2
+    top = 0.75 if title else 0.25
+    height = top + lines * _WORDS_LINE + 0.3 + legend_lines * 0.55 + 0.15
+    fig = fixed_figure(height, width_cm=width_cm)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0, width_cm)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    if title:
+        ax.text(left, 0.45, plain(title), fontsize=9, va="baseline")
+    for index, (x0, row, text, word) in enumerate(placed):
+        baseline = top + row * _WORDS_LINE + 0.4
+        if word is None:
+            unread_part = unread and index >= unread_at
+            ax.text(left + x0, baseline, plain(text), fontsize=_WORDS_SIZE, va="baseline",
+                    color="#595959" if unread_part else "black", style="italic" if unread_part else "normal")
+            continue
+        width = text_width_cm([text], _WORDS_SIZE) + 2 * pad
+        ax.add_patch(Rectangle((left + x0, baseline - 0.33), width, 0.46, facecolor=str(word["background"]),
+                               edgecolor="none"))
+        ax.text(left + x0 + pad, baseline, plain(text), fontsize=_WORDS_SIZE, va="baseline", color=str(word["color"]))
+        underline = _WORDS_UNDERLINE.get(str(word.get("direction")))
+        if underline:
+            ax.plot([left + x0, left + x0 + width], [baseline + 0.14] * 2, color=underline[0],
+                    linestyle=underline[1], linewidth=1.0)
+    x0, y = left, top + lines * _WORDS_LINE + 0.55
+    for piece, stop in zip(legend_pieces, [None] * (len(legend_pieces) - len(legend)) + list(legend)):
+        width = text_width_cm([piece], 7) + (0.2 if stop is not None else 0.0)
+        if x0 > left and x0 + width > left + usable:
+            x0, y = left, y + 0.55
+        if stop is None:
+            ax.text(x0, y, plain(piece), fontsize=7, va="baseline", color="#444444")
+        else:
+            ax.add_patch(Rectangle((x0, y - 0.3), width, 0.42, facecolor=str(stop["background"]), edgecolor="none"))
+            ax.text(x0 + 0.1, y, plain(piece), fontsize=7, va="baseline", color=str(stop["color"]))
+            underline = _WORDS_UNDERLINE.get(str(stop.get("direction")))
+            if underline:
+                ax.plot([x0, x0 + width], [y + 0.12] * 2, color=underline[0], linestyle=underline[1], linewidth=1.0)
+        x0 += width + 0.15
+    return fig
+
+
+def _fitting_pieces(text: str, width_cm: float) -> list[str]:
+    """``text`` cut into pieces no wider than ``width_cm`` (a token longer than a line is split)."""
+    if text_width_cm([text], _WORDS_SIZE) <= width_cm:
+        return [text]
+    pieces, current = [], ""
+    for character in text:
+        if current and text_width_cm([current + character], _WORDS_SIZE) > width_cm:
+            pieces.append(current)
+            current = ""
+        current += character
+    return pieces + ([current] if current else [])

@@ -1,4 +1,4 @@
-"""Serialise a figure deterministically (same figure → same bytes): SVG, PNG, PDF, ``data:`` URI."""
+"""Serialise a figure deterministically (same figure → same bytes): SVG, PNG, WebP, PDF, ``data:`` URI."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from typing import Any, Literal
 from matplotlib.figure import Figure
 
 from reportgen.report.figures.style import rc_params
+
+#: Colours of the 8-bit palette PNGs the report embeds (:func:`figure_to_png_bytes`).
+PALETTE_COLOURS = 256
 
 #: savefig settings that would otherwise come from the user's matplotlibrc (savefig.*).
 #: (bbox_inches=None would mean "use savefig.bbox", so that one is pinned in _save_context instead.)
@@ -72,12 +75,72 @@ def figure_to_svg(fig: Figure, *, salt: str = "reportgen", inline: bool = False)
     return text
 
 
-def figure_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:
-    """Serialise ``fig`` as PNG (deterministic: no timestamp is written)."""
+def _drawn(fig: Figure, dpi: int) -> Any:
+    """``fig`` rasterised at ``dpi`` as an RGB PIL image (its face is opaque white: alpha carries nothing)."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     with _save_context("reportgen"):
-        fig.savefig(buffer, format="png", **{**_SAVE_OPTIONS, "dpi": dpi})
-    return buffer.getvalue()
+        # Agg's own pixel buffer: no PNG to write and read back.
+        fig.savefig(buffer, format="rgba", **{**_SAVE_OPTIONS, "dpi": dpi})
+    # Agg sizes its canvas as int(size in inches × dpi), as matplotlib's PNG writer does.
+    width, height = (int(side * dpi) for side in fig.get_size_inches())
+    return Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
+
+
+def _palette(image: Any, colours: int) -> Any:
+    """``image`` reduced to ``colours`` colours (an octree palette, no dithering), back in RGB mode.
+
+    A report figure is a few flat colours, anti-aliased text and a colour map: 256 octree colours keep
+    every pixel within a few levels of the original (tested) at a third of the PNG size. Octree is fast
+    (~10 ms a figure) and closer to the original than median cut; dithered text would look grainy.
+    """
+    from PIL import Image
+
+    if not 2 <= colours <= 256:
+        raise ValueError(f"colours must be between 2 and 256, not {colours}")
+    return image.quantize(colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+
+
+def figure_to_png_bytes(fig: Figure, dpi: int = 150, *, colours: int | None = None) -> bytes:
+    """Serialise ``fig`` as PNG (deterministic: no timestamp is written).
+
+    Args:
+        fig: the figure.
+        dpi: resolution.
+        colours: ``None`` for a full-colour PNG; a number (at most 256) for an 8-bit palette PNG of
+            that many colours, about a third of the size.
+    """
+    if colours is None:
+        buffer = io.BytesIO()
+        with _save_context("reportgen"):
+            fig.savefig(buffer, format="png", **{**_SAVE_OPTIONS, "dpi": dpi})
+        return buffer.getvalue()
+    out = io.BytesIO()
+    _palette(_drawn(fig, dpi), colours).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def figure_to_webp_bytes(fig: Figure, dpi: int = 150, *, colours: int = PALETTE_COLOURS) -> bytes:
+    """Serialise ``fig`` as lossless WebP of at most ``colours`` colours (deterministic).
+
+    The per-sample charts of a report: libwebp's lossless mode stores a palette image about a fifth
+    smaller than an optimised palette PNG and encodes it faster (method 2: ~25 ms a figure). Every
+    current browser shows WebP, and WeasyPrint reads it through Pillow, so the PDF gets the same pixels.
+    """
+    return _webp(_drawn(fig, dpi), colours)
+
+
+def _webp(image: Any, colours: int) -> bytes:
+    out = io.BytesIO()
+    _palette(image, colours).convert("RGB").save(out, format="WEBP", lossless=True, quality=50, method=2, exact=True)
+    return out.getvalue()
+
+
+def _jpeg(image: Any, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, subsampling=0)
+    return out.getvalue()
 
 
 def figure_to_pdf_bytes(fig: Figure) -> bytes:
@@ -88,18 +151,52 @@ def figure_to_pdf_bytes(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def figure_to_data_uri(fig: Figure, fmt: Literal["svg", "png"] = "svg", dpi: int = 150) -> str:
+def figure_to_jpeg_bytes(fig: Figure, dpi: int = 150, *, quality: int = 90) -> bytes:
+    """Serialise ``fig`` as a baseline JPEG without chroma subsampling (deterministic).
+
+    The PDF's copy of a per-sample chart: WeasyPrint copies a JPEG into the PDF as it is, where it
+    decodes and re-compresses every PNG or WebP twice (a tenth of a second per figure, most of the
+    PDF time of a large report). Full-resolution colour (4:4:4) and quality 90 keep coloured lines
+    and small text sharp at 150 dpi.
+    """
+    return _jpeg(_drawn(fig, dpi), quality)
+
+
+def figure_to_raster_data_uris(fig: Figure, dpi: int = 150, *, colours: int = PALETTE_COLOURS) -> tuple[str, str]:
+    """One drawing of ``fig`` as two ``data:`` URIs: lossless palette WebP (screen) and JPEG (print).
+
+    The HTML page carries the small WebP (:func:`figure_to_webp_bytes`); the PDF gets the JPEG
+    (:func:`figure_to_jpeg_bytes`), which WeasyPrint embeds without re-encoding. The figure is drawn
+    once: drawing costs ten times more than either encoding.
+
+    Returns:
+        ``(webp_uri, jpeg_uri)``.
+    """
+    image = _drawn(fig, dpi)
+    return (f"data:image/webp;base64,{base64.b64encode(_webp(image, colours)).decode('ascii')}",
+            f"data:image/jpeg;base64,{base64.b64encode(_jpeg(image)).decode('ascii')}")
+
+
+def figure_to_data_uri(fig: Figure, fmt: Literal["svg", "png", "webp", "jpeg"] = "svg", dpi: int = 150, *,
+                       colours: int | None = None) -> str:
     """``fig`` as a ``data:`` URI (base64) for an ``<img src>`` in a self-contained HTML/PDF.
 
     Args:
         fig: the figure.
-        fmt: ``"svg"`` (vector, default) or ``"png"`` (raster at ``dpi``).
-        dpi: resolution for PNG.
+        fmt: ``"svg"`` (vector, default), ``"png"``, ``"webp"`` (lossless palette) or ``"jpeg"``
+            (rasters at ``dpi``).
+        dpi: resolution of the rasters.
+        colours: for PNG, an 8-bit palette of this many colours (see :func:`figure_to_png_bytes`);
+            for WebP, at most this many colours (default :data:`PALETTE_COLOURS`).
     """
     if fmt == "svg":
         payload, mime = figure_to_svg(fig).encode("utf-8"), "image/svg+xml"
     elif fmt == "png":
-        payload, mime = figure_to_png_bytes(fig, dpi=dpi), "image/png"
+        payload, mime = figure_to_png_bytes(fig, dpi=dpi, colours=colours), "image/png"
+    elif fmt == "webp":
+        payload, mime = figure_to_webp_bytes(fig, dpi=dpi, colours=colours or PALETTE_COLOURS), "image/webp"
+    elif fmt == "jpeg":
+        payload, mime = figure_to_jpeg_bytes(fig, dpi=dpi), "image/jpeg"
     else:
-        raise ValueError(f"fmt must be 'svg' or 'png', not {fmt!r}")
+        raise ValueError(f"fmt must be 'svg', 'png', 'webp' or 'jpeg', not {fmt!r}")
     return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from reportgen.report.document import RASTER_DPI, Figure
 from reportgen.report.figures import figure_to_data_uri
+from reportgen.report.figures.save import figure_to_raster_data_uris
 
 #: The report's one colour scale: ``{"limit", "noise_floor"}`` in log-odds (results.json
 #: ``aggregate.colour_scale``).
@@ -68,13 +69,15 @@ def chart(name: str, caption: str, alt: str, fig: MplFigure, *, keep: bool, wide
         fig: the matplotlib figure.
         keep: keep ``fig`` on the block (asset export needs it); otherwise its memory is freed now.
         wide: let the figure use the full page width.
-        raster: PNG at :data:`RASTER_DPI` (per-sample figures) instead of SVG.
+        raster: draw at :data:`RASTER_DPI` (per-sample figures) instead of SVG: a lossless palette
+            WebP for the page and a JPEG for the PDF (``print_src``), from one drawing.
     """
     # An <img> with a data: URI, not inline <svg>: nothing in the picture can become live markup in
     # the page, and the CSP's img-src data: allows exactly this.
     width_px = None
+    print_src = ""
     if raster:
-        src = figure_to_data_uri(fig, "png", dpi=RASTER_DPI)
+        src, print_src = figure_to_raster_data_uris(fig, dpi=RASTER_DPI)
         width_px = round(float(fig.get_size_inches()[0]) * 96)
     else:
         src = figure_to_data_uri(fig, "svg")
@@ -83,7 +86,7 @@ def chart(name: str, caption: str, alt: str, fig: MplFigure, *, keep: bool, wide
         # draws hundreds of figures.
         fig.clear()
     return Figure(name=name, caption=caption, alt=alt, src=src, figure=fig if keep else None, wide=wide,
-                  width_px=width_px)
+                  width_px=width_px, print_src=print_src)
 
 
 def flatten(value: Any, prefix: str = "") -> list[list[Any]]:

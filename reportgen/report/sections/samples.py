@@ -51,8 +51,14 @@ class SampleInput:
 
     @property
     def id(self) -> str:
-        """The card's anchor id (and prefix of its asset names)."""
+        """The card's anchor id."""
         return f"sample-{self.index + 1}"
+
+    @property
+    def asset_prefix(self) -> str:
+        """Prefix of the names of this card's blocks, and so of its exported asset files: the data row
+        (``row-00042``), which stays the same when another selection of e-mails is explained."""
+        return f"row-{int(self.sample['row']):05d}"
 
     @property
     def ig_relative_delta(self) -> float:
@@ -82,8 +88,8 @@ class SampleInput:
                 f"P(spam) {float(sample['probabilities']['spam']):.2f})")
 
     def raster(self, name: str, caption: str, alt: str, fig: Any) -> Block:
-        """A per-sample chart block (PNG) named ``<card id>_<name>``."""
-        return chart(f"{self.id}_{name}", caption, alt, fig, keep=self.keep_figures, raster=True)
+        """A per-sample chart block (raster) named ``<asset prefix>-<name>``."""
+        return chart(f"{self.asset_prefix}-{name}", caption, alt, fig, keep=self.keep_figures, raster=True)
 
 
 def sample_section(context: SampleInput) -> SampleSection:
@@ -152,7 +158,7 @@ def _decision(context: SampleInput) -> list[Block]:
     return [
         Paragraph(wording.baseline_sentence(shapley, image_baseline), kind="lead"),
         Paragraph(wording.leading_sentence(modality, sample["prediction"])),
-        Table(name=f"{context.id}_modality",
+        Table(name=f"{context.asset_prefix}-modality",
               caption="The same numbers as the sentence above (log-odds): what the empty e-mail scores, what the "
                       "text and the picture added, and the text's share of the push toward the decision. Integrated "
                       "Gradients is a check on the Shapley split, not a second vote.",
@@ -180,7 +186,7 @@ def _facts(context: SampleInput) -> list[Block]:
         facts.append(("Language", str(sample["language"])))
     facts.append(("Why chosen", str(sample.get("reason", "—"))))
     facts.append(("Picture", str(sample.get("pic", "—"))))
-    return [Facts(facts, name=f"{context.id}-facts")]
+    return [Facts(facts, name=f"{context.asset_prefix}-facts")]
 
 
 def _highlighted_text(context: SampleInput) -> list[Block]:
@@ -194,7 +200,7 @@ def _highlighted_text(context: SampleInput) -> list[Block]:
     missing = ([Paragraph(wording.missing_text_note(read_as), kind="text" if read_as else "warning")]
                if context.sample.get("text_missing") else [])
     return [*missing, HighlightedText(
-        name=f"{context.id}-text",
+        name=f"{context.asset_prefix}-words",
         caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
                 f"spam, blue toward ham) on the report's one scale. "
                 f"{wording.strongest_word_caption(context.sample['words'])}{unread_note}",
@@ -275,7 +281,9 @@ def _image_rollout(context: SampleInput) -> list[Block]:
         "say which way they pushed).",
         f"Picture of {context.about} with its attention rollout on top; attention is highest at "
         f"{_patch_name(rollout, _argmax(rollout))}.",
-        figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout"))]
+        # The picture itself is shown beside the Integrated Gradients map above, once per card.
+        figures.image_overlay_figure(sample.get("picture"), rollout, signed=False, title="Attention rollout",
+                                     show_picture=False))]
 
 
 def _modality(context: SampleInput) -> list[Block]:
@@ -298,7 +306,7 @@ def _top_words(context: SampleInput) -> list[Block]:
     if not (toward_spam or toward_ham):
         return []  # the text caption already says every word is negligible
     return [Table(
-        name=f"{context.id}_top_words",
+        name=f"{context.asset_prefix}-top_words",
         caption=f"{context.unreliable}The words of this e-mail with the strongest push in each direction (log-odds; "
                 f"words below {floor:g} are left out as negligible).",
         columns=["Toward spam", "Score", "Toward ham", "Score"],
@@ -415,8 +423,8 @@ def _occlusion(context: SampleInput) -> list[Block]:
             f"{_strongest_patch(occlusion['image_scores'])}.",
             figures.image_overlay_figure(sample.get("picture"), occlusion["image_scores"], signed=True,
                                          title="Occlusion", limit=context.colour["limit"],
-                                         noise_floor=context.colour["noise_floor"])),
-        Table(name=f"{context.id}_occlusion",
+                                         noise_floor=context.colour["noise_floor"], show_picture=False)),
+        Table(name=f"{context.asset_prefix}-occlusion",
               caption="Does occlusion agree with Integrated Gradients? Spearman rank correlation of the scores "
                       "(1 = same order, 0 = unrelated) and the share of the five units with the largest |score| "
                       "that both name; the three strongest units by each method.",
