@@ -172,3 +172,16 @@ def test_without_checks_there_is_no_trust_section_and_the_summary_says_so() -> N
     summary = _text(document.section("summary").blocks)
     assert "not checked for faithfulness (--no-faithfulness)" in summary
     assert re.search(r"randomisation check was not run", summary)
+
+
+def test_a_small_effect_is_worded_with_its_direction_not_a_plus_sign():
+    """Without a meaningful ratio the sentence gives sizes: "lowers … by 0.17", and says so when random
+    removal raised the confidence instead (a "+0.17" change read as a rise to readers)."""
+    from reportgen.report.sections.trust import _short_clause
+
+    entry = {"passed": 4, "failed": 3, "n": 15, "ratio": None,
+             "deletion": [0.1, 0.17, 0.3, 0.5], "random_deletion": [0.0, -0.01, 0.0, 0.0]}
+    clause = _short_clause("image", entry, 1, 0.10, True)
+    assert "lowers the model's confidence by 0.17 log-odds" in clause
+    assert "raises it by 0.01" in clause
+    assert "+0.17" not in clause

@@ -51,8 +51,9 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
                   f"its decision {entry['ratio']:.1f}× as much as removing random {units} ({ranked:.2f} vs "
                   f"{random:.2f} log-odds on average)")
     else:
-        effect = (f"removing the {share} of {units} the explanation ranks highest changes the model's confidence by "
-                  f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)}")
+        effect = (f"removing the {share} of {units} the explanation ranks highest {_moves(ranked)} the model's "
+                  f"confidence in its decision by {abs(ranked):.2f} log-odds on average, removing random {units} "
+                  f"{_moves(random, ranked)}by {abs(random):.2f}")
     judged = passed + failed
     if judged == 0:
         tally = f"no e-mail gives a verdict (removing {units} at random hardly moves any decision)"
@@ -143,8 +144,21 @@ def _short_clause(modality: str, entry: dict[str, Any] | None, at: int, fraction
                     f"confidence {ratio:.1f}× as much as removing random {units} ({tally})")
         return f"for {units} the factor is {ratio:.1f}× ({tally})"
     ranked, random = float(entry["deletion"][at]), float(entry["random_deletion"][at])
-    return (f"removing the top {100 * fraction:g} % of {units} changes the model's confidence by "
-            f"{signed(ranked, 2)} log-odds on average, removing random {units} by {signed(random, 2)} ({tally})")
+    return (f"removing the top {100 * fraction:g} % of {units} {_moves(ranked)} the model's confidence by "
+            f"{abs(ranked):.2f} log-odds on average, removing random {units} {_moves(random, ranked)}by "
+            f"{abs(random):.2f} ({tally})")
+
+
+def _moves(drop: float, other: float | None = None) -> str:
+    """The verb for a deletion value (a drop in the predicted class's log-odds; negative = it rose).
+
+    With ``other``, the verb is left out (empty) when it is the same as ``other``'s, so the second half of a
+    sentence reads "removing random words by 0.01" after "lowers"; otherwise it is spelt out again.
+    """
+    verb = "lowers" if drop >= 0 else "raises"
+    if other is None:
+        return verb
+    return "" if verb == _moves(other) else f"{verb} it "
 
 
 def summary_sentence(results: dict[str, Any]) -> str | None:
