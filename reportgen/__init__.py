@@ -40,21 +40,24 @@ def load(checkpoint: str | Path, data: str | Path, images: str | Path, **options
 
 
 def analyze(inputs: Inputs, *, command: str = "reportgen.analyze()", progress: bool = True,
-            **options: Any) -> dict[str, Any]:
+            redact_paths: bool = False, **options: Any) -> dict[str, Any]:
     """Predict every loaded e-mail and explain the selected ones → the results dict (results.json).
 
     Keywords: the fields of :class:`reportgen.options.SelectionOptions`, ``ExplainOptions`` and
     ``SummaryOptions`` (``samples``, ``explain_rows``, ``ig_steps``, ``top_k``, …), ``seed`` and
-    ``deterministic``.
+    ``deterministic``; ``redact_paths=True`` cuts every local path in the results to its last part,
+    as the command line's ``--redact-paths`` does (for results and reports shared off this machine).
     """
     from reportgen.analysis.pipeline import run_analysis
     from reportgen.options import AnalysisOptions, ExplainOptions, SelectionOptions, SummaryOptions
+    from reportgen.results.redact import redact_paths as redact
 
     known = {"seed", "deterministic"}
     for group in (SelectionOptions, ExplainOptions, SummaryOptions):
         known |= set(group.__dataclass_fields__)
     _reject_unknown(options, known, "analyze")
-    return run_analysis(inputs, AnalysisOptions.from_kwargs(options), command=command, progress=progress)
+    results = run_analysis(inputs, AnalysisOptions.from_kwargs(options), command=command, progress=progress)
+    return redact(results) if redact_paths else results
 
 
 def save(results: dict[str, Any], path: str | Path) -> None:

@@ -237,3 +237,18 @@ def test_demo_redact_paths_leaves_no_absolute_path(tmp_path):
         text = (out / name).read_text(encoding="utf-8")
         assert str(tmp_path) not in text and package not in text
     assert load_results(out / "results.json")["generator"]["paths_redacted"] is True
+
+
+def test_the_python_api_redacts_paths_like_the_command_line(inputs):
+    import reportgen
+
+    loaded = reportgen.load(inputs["checkpoint"], inputs["csv"], inputs["pics"], tokenizer=str(inputs["tokenizer"]),
+                            model_config=str(inputs["heads"]), device="cpu")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("reportgen.explain.registry.explain_sample", stand_in_explain_sample)
+        results = reportgen.analyze(loaded, progress=False, explain_rows="0", sanity_samples=0, redact_paths=True)
+    text = json.dumps(results)
+    assert results["generator"]["paths_redacted"] is True
+    for path in _input_paths(inputs):
+        assert path not in text
+    assert results["model"]["sha256"]  # the checkpoint stays identified
