@@ -78,6 +78,7 @@ def test_deeply_nested_results_are_one_error(tmp_path):
     (lambda r: r["samples"][0]["modality"].update(leading="picture"), "samples/0/modality/leading"),
     (lambda r: r["samples"][0]["modality"]["shapley"].pop("f_none"), "samples/0/modality/shapley"),
     (lambda r: r.pop("methods"), "(top level)"),
+    (lambda r: r["dataset"].update(missing_text={"fed_as": "null", "rows": ["2"]}), "dataset/missing_text/rows/0"),
 ])
 def test_invalid_results_name_the_offending_key(tmp_path, break_it, where):
     results = make_results(n_samples=3)
