@@ -329,3 +329,14 @@ def test_top_word_tables_mark_punctuation_and_numbers() -> None:
     assert table.columns[2:4] == ["Among strongest in", "Seen in"]
     summary = _paragraphs(document.section("summary").blocks)
     assert "“free”" in summary and "“!”" not in summary and "“000”" not in summary
+
+
+def test_a_windows_path_shows_only_its_file_name_before_the_appendix() -> None:
+    """results.json written on Windows and rendered elsewhere: page 1 names the file, not the folders."""
+    results = make_results(n_samples=1)
+    results["model"]["path"] = "C:\\Users\\ana\\models\\fold1\\model.safetensors"
+    results["dataset"]["csv"] = "D:\\data\\EDP.csv"
+    document = build_document(results)
+    assert document.subtitle == "model.safetensors on EDP.csv"
+    summary = " ".join(block.text for block in document.sections[0].blocks if isinstance(block, Paragraph))
+    assert "model.safetensors" in summary and "Users" not in summary and "ana" not in summary.split()

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from reportgen.report.figures.style import rc_params
 
-#: Colours of the 8-bit palette PNGs the report embeds (:func:`figure_to_png_bytes`).
+#: Colours of the palette the per-sample charts are reduced to (the page's lossless WebP; palette PNG on request).
 PALETTE_COLOURS = 256
 
 #: savefig settings that would otherwise come from the user's matplotlibrc (savefig.*).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 from typing import Any
 
 from matplotlib.figure import Figure as MplFigure
@@ -11,6 +10,7 @@ from matplotlib.figure import Figure as MplFigure
 from reportgen.report.document import RASTER_DPI, Figure
 from reportgen.report.figures import figure_to_data_uri
 from reportgen.report.figures.save import figure_to_raster_data_uris
+from reportgen.results.redact import last_part
 
 #: The report's one colour scale: ``{"limit", "noise_floor"}`` in log-odds (results.json
 #: ``aggregate.colour_scale``).
@@ -53,9 +53,10 @@ def file_name(path: str) -> str:
     """The last part of a path: the name a reader needs before the reproducibility appendix.
 
     A local path says nothing to a reader of a shared report and may say too much about the machine
-    it ran on; the full path and the checkpoint's sha256 are in the reproducibility appendix.
+    it ran on; the full path and the checkpoint's sha256 are in the reproducibility appendix. The
+    same cut as ``--redact-paths`` (POSIX or Windows separators: results.json may come from another OS).
     """
-    return PurePath(str(path)).name or str(path)
+    return last_part(path)
 
 
 def chart(name: str, caption: str, alt: str, fig: MplFigure, *, keep: bool, wide: bool = False,
