@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from reportgen.version import __version__
 __all__ = ["load", "analyze", "save", "render", "__version__"]
 
 if TYPE_CHECKING:

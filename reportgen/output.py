@@ -172,7 +172,7 @@ def _read_manifest(folder: Path) -> dict[str, set[str]]:
 
 
 def _write_manifest(folder: Path, files: dict[str, str], pending: dict[str, str] | None = None) -> None:
-    from reportgen import __version__
+    from reportgen.version import __version__
 
     data: dict[str, Any] = {"manifest_version": _MANIFEST_VERSION, "written_by": f"reportgen {__version__}",
                             "files": dict(sorted(files.items()))}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reportgen import __version__
+from reportgen.version import __version__
 from reportgen.analysis.aggregate import aggregate, methods_description, outcome, prediction_claims
 from reportgen.claims import IG_ABSOLUTE_DELTA_FLOOR, IG_RELATIVE_DELTA_LIMIT
 from reportgen.options import AnalysisOptions

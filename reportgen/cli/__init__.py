@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 import click
 
-from reportgen import __version__
+from reportgen.version import __version__
 from reportgen.errors import ReportgenError
 
 #: Exit codes (documented in the README's "Security" section).

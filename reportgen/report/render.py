@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reportgen import __version__
+from reportgen.version import __version__
 from reportgen.errors import ReportgenError
 from reportgen.options import FORMATS, parse_formats
 from reportgen.report.build import build_document
