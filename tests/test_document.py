@@ -318,7 +318,7 @@ def test_methods_appendix_states_every_rule_of_claims(document: Report) -> None:
 
 
 def test_top_word_tables_mark_punctuation_and_numbers() -> None:
-    results = make_results(4, n_predictions=12)
+    results = make_results(1, n_predictions=4)  # the word lists are set below
     results["aggregate"]["top_words"]["spam"] = [
         {"word": "free", "kind": "word", "count": 3, "n_seen": 4, "mean_score": 0.5},
         {"word": "!", "kind": "punctuation", "count": 4, "n_seen": 4, "mean_score": 0.7},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,14 +123,3 @@ def test_coloured_words_figure_wraps_long_text_inside_the_figure() -> None:
     assert unread and "".join(unread).endswith("…") and len(" ".join(unread)) <= 300
     assert F.figure_to_svg(fig) == F.figure_to_svg(F.coloured_words_figure(
         words, legend, title="Row 7", legend_title="Word colours:", unread="x " * 400))
-
-
-def test_exported_assets_are_named_by_row(tmp_path: Path, results: dict) -> None:
-    from reportgen.report.render import render_report
-
-    written = render_report(results, tmp_path, ("html",), export_assets=True, deterministic=True)
-    names = {p.name for p in written["assets"].iterdir()}
-    for sample in results["samples"]:
-        row = f"row-{sample['row']:05d}"
-        assert {f"{row}-words.svg", f"{row}-words.pdf", f"{row}-image_ig.svg", f"{row}-modality.csv"} <= names
-    assert not [n for n in names if n.startswith("sample-")]

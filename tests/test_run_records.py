@@ -7,6 +7,7 @@ recorded and shown, not about attributions.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -64,8 +65,9 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _pdf_pages(path: Path) -> list[str]:
-    return [_squeezed(page.extract_text()) for page in PdfReader(path).pages]
+@functools.cache  # each report's PDF is read by several tests; pypdf takes a second or two per read
+def _pdf_pages(path: Path) -> tuple[str, ...]:
+    return tuple(_squeezed(page.extract_text()) for page in PdfReader(path).pages)
 
 
 @pytest.fixture(scope="module")
