@@ -247,9 +247,10 @@ class ExplainOptions(_Options):
                                 "highest against random ones. Costs about 5 times the sample's Integrated "
                                 "Gradients on CPU (one encoder pass per word and per patch).",
                                 secondary="--no-faithfulness")
-    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
-                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
-                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
+    sanity_samples: int = option(2, "Explained samples re-explained on a copy of the model whose weights are "
+                                 "randomised step by step from the top down to the embeddings (model-randomisation "
+                                 "sanity check; 0 = off). Costs up to 8 Integrated Gradients runs of 8 steps per "
+                                 "sample.", minimum=0, metavar="N")
     blur_sigma: float = option(4.0, cli=False)
     pixel_mean: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
     pixel_std: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
