@@ -90,12 +90,12 @@ def options_from(cls: type, *, exclude: tuple[str, ...] = (), **overrides: dict[
                 kwargs["default"], kwargs["show_default"] = "mean", True
         elif meta.get("choices"):
             kwargs["type"] = click.Choice(meta["choices"])
-        if meta.get("multiple"):  # a repeatable option: Click collects a tuple, the field's type
-            kwargs["multiple"], kwargs["show_default"] = True, False
         elif base is int:
             kwargs["type"] = click.IntRange(min=meta["minimum"]) if meta.get("minimum") is not None else int
         elif base is float:
             kwargs["type"] = float
+        if meta.get("multiple"):  # a repeatable option: Click collects a tuple, the field's type
+            kwargs["multiple"], kwargs["show_default"] = True, False
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
         kwargs.update(overrides.get(f.name, {}))
