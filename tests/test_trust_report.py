@@ -15,6 +15,7 @@ from reportgen.explain.faithfulness import describe as describe_faithfulness
 from reportgen.explain.occlusion import describe as describe_occlusion
 from reportgen.options import ExplainOptions
 from reportgen.report import build_document
+from reportgen.report.sections.trust import trust_sentences
 from reportgen.report.document import Figure, Paragraph, Report, Table
 from reportgen.results.io import validate_results
 from tests.results_fixture import make_results
@@ -185,3 +186,28 @@ def test_a_small_effect_is_worded_with_its_direction_not_a_plus_sign():
     assert "lowers the model's confidence by 0.17 log-odds" in clause
     assert "raises it by 0.01" in clause
     assert "+0.17" not in clause
+
+
+def test_a_check_of_evidence_against_the_decision_is_worded_as_a_rise_and_marked_in_the_table(results: dict) -> None:
+    # A ham decision whose picture only pushed toward spam: the check removed the top spam patches and the
+    # ham log-odds rose by 0.70 (random 10 %: 0.05). The card must not read this as a drop that failed.
+    changed = copy.deepcopy(results)
+    sample = changed["samples"][0]
+    sample["faithfulness"]["predicted"] = "ham"
+    sample["faithfulness"]["image"]["check"].update(direction="against", deletion=-0.70, random_deletion=-0.05,
+                                                    random_movement=0.1, passed=True)
+    changed["aggregate"]["faithfulness"] = summarise(changed["samples"])
+    validate_results(changed)
+    document = build_document(changed)
+    card = document.samples[0]
+    curves = next(b for b in card.blocks if isinstance(b, Figure) and b.name.endswith("-faithfulness"))
+    assert ("the patches hold no evidence for ham, so the check removed the top 10 % toward spam: the ham log-odds "
+            "change by +0.70, by +0.05 for 10 % at random (good: a clearly larger rise; passed)") in curves.caption
+    table = next(t for s in document.sections for t in s.blocks
+                 if isinstance(t, Table) and t.name == "trust_per_sample")
+    assert table.rows[0][6] == "passed (against)" and "“(against)”" in table.caption
+    picture = changed["aggregate"]["faithfulness"]["image"]
+    judged = picture["passed"] + picture["failed"]
+    assert picture["against"] == 1
+    assert (f"for 1 of the {judged} the explanation found only evidence against the decision in the picture "
+            "patches, and the check tested that instead") in " ".join(trust_sentences(changed))

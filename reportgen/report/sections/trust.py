@@ -61,6 +61,10 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
         tally = f"the check passes for {passed} of {wording.count(judged, 'e-mail')}"
         if silent:
             tally += f" ({silent} more give no verdict: removing their {units} hardly moves the decision)"
+        against = int(entry.get("against", 0))
+        if against:
+            tally += (f"; for {against} of the {judged} the explanation found only evidence against the decision in "
+                      f"the {units}, and the check tested that instead")
         if failed >= passed:
             tally += f", so the {units} ranking is not shown to be faithful"
     return f"{effect}; {tally}"
@@ -201,7 +205,13 @@ def _verdict_text(curves: dict[str, Any] | None) -> str:
     if not curves:
         return "none"
     passed = curves["check"]["passed"]
-    return "no verdict" if passed is None else "passed" if passed else "failed"
+    verdict = "no verdict" if passed is None else "passed" if passed else "failed"
+    return f"{verdict} (against)" if _against(curves) and passed is not None else verdict
+
+
+def _against(curves: dict[str, Any]) -> bool:
+    """Whether the check tested the explanation's evidence against the decision (files before it: never)."""
+    return curves["check"].get("direction", "for") == "against"
 
 
 def _agreement_cells(occlusion: dict[str, Any] | None, modality: str) -> list[Any]:
@@ -234,7 +244,10 @@ def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
         caption="Per e-mail: the drop of the predicted class's log-odds when the top 10 % of the words (patches) "
                 "are removed vs 10 % at random, the check's verdict, and how well occlusion agrees with Integrated "
                 "Gradients (Spearman rank correlation, share of the top five in common). Good: the top-10 % drop "
-                "clearly above the random one; correlations and overlaps near 1.",
+                "clearly above the random one; correlations and overlaps near 1. “(against)”: the explanation "
+                "found nothing in that part pushing toward the decision, only against it, so the top 10 % toward "
+                "the other class were removed and the log-odds should rise instead (good: a negative drop below "
+                "the random one).",
         columns=["Row", "Words: top 10 %", "random 10 %", "verdict", "Patches: top 10 %", "random 10 %", "verdict",
                  "Words ρ", "top-5", "Patches ρ", "top-5"],
         rows=rows, decimals=2, links=[f"#sample-{i + 1}" for i in range(len(samples))])
@@ -297,7 +310,14 @@ def sample_blocks(context: Any) -> list[Block]:
     parts = []
     for modality in ("text", "image"):
         curves = faithfulness.get(modality)
-        if curves:
+        if curves and _against(curves):
+            check = curves["check"]
+            other = "ham" if faithfulness["predicted"] == "spam" else "spam"
+            parts.append(f"the {_SHORT[modality]} hold no evidence for {faithfulness['predicted']}, so the check "
+                         f"removed the top 10 % toward {other}: the {faithfulness['predicted']} log-odds change by "
+                         f"{_cell(-check['deletion']):+.2f}, by {_cell(-check['random_deletion']):+.2f} for 10 % at "
+                         f"random (good: a clearly larger rise; {_verdict_text(curves).split(' (')[0]})")
+        elif curves:
             check = curves["check"]
             parts.append(f"top 10 % of the {_SHORT[modality]} {check['deletion']:+.2f} vs random "
                          f"{check['random_deletion']:+.2f} ({_verdict_text(curves)})")
