@@ -443,6 +443,34 @@ def _occlusion(context: SampleInput) -> list[Block]:
     ]
 
 
+def _gradient_shap(context: SampleInput) -> list[Block]:
+    """GradientSHAP's agreement with Integrated Gradients, one line (only when --method gradient_shap ran)."""
+    shap = context.sample.get("gradient_shap")
+    if not shap:
+        return []
+
+    def compared(agreement: dict[str, Any] | None, units: str) -> str | None:
+        if agreement is None or agreement["spearman"] is None:
+            return None
+        overlap = "" if agreement["top5_overlap"] is None else f" (top-5 overlap {pct(agreement['top5_overlap'])})"
+        return f"{agreement['spearman']:.2f} for the {units}{overlap}"
+
+    parts = [part for part in (compared(shap["agreement"]["text"], "words"),
+                               compared(shap["agreement"]["image"], "picture patches")) if part]
+    samples = context.methods.get("gradient_shap", {}).get("n_samples")
+    ig = context.sample["integrated_gradients"]
+    gap = ig_relative_delta(shap["delta"], ig["f_input"], ig["f_baseline"])
+    # GradientSHAP is a Monte Carlo estimate: its gap is measured and said, like IG's.
+    sum_check = (f"Its scores add up to the e-mail's change from the baseline within {pct(gap)}." if not ig_flagged(
+        shap["delta"], ig["f_input"], ig["f_baseline"]) else
+        f"Its scores miss the e-mail's change from the baseline by {pct(gap)} (Integrated Gradients is held to "
+        f"{pct(IG_RELATIVE_DELTA_LIMIT)}): a rough estimate; more samples (--gshap-samples) steady it.")
+    agreement = ("rank correlation with Integrated Gradients " + " and ".join(parts) if parts
+                 else "no rank correlation with Integrated Gradients can be computed (too few units or all zero)")
+    about = f" ({samples} samples around the baseline)" if samples else ""
+    return [Paragraph(f"Second opinion from GradientSHAP{about}: {agreement}. {sum_check}")]
+
+
 # ------------------------------------------------------------------------------- alt-text numbers
 
 
@@ -484,5 +512,5 @@ def _most(tokens: list[str], weights: list[float], *, weight: bool = True) -> st
 #: The blocks of every e-mail's card, in reading order.
 SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
     _decision, _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
-    _ig_convergence, _occlusion, faithfulness_blocks,
+    _ig_convergence, _occlusion, _gradient_shap, faithfulness_blocks,
 )
