@@ -257,9 +257,10 @@ class ExplainOptions(_Options):
                                 "highest against random ones. Costs about 5 times the sample's Integrated "
                                 "Gradients on CPU (one encoder pass per word and per patch).",
                                 secondary="--no-faithfulness")
-    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
-                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
-                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
+    sanity_samples: int = option(2, "Explained samples re-explained on a copy of the model whose weights are "
+                                 "randomised step by step from the top down to the embeddings (model-randomisation "
+                                 "sanity check; 0 = off). Costs up to 8 Integrated Gradients runs of 8 steps per "
+                                 "sample.", minimum=0, metavar="N")
     methods: tuple[str, ...] = option((), "Also run an explanation method that is off by default (repeat the option "
                                       "for several): " + "; ".join(f"{name}: {what}" for name, what in
                                                                    OPTIONAL_METHODS.items()) + ".",

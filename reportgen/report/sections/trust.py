@@ -77,6 +77,36 @@ def _verdicts(sanity: dict[str, Any]) -> dict[str, bool | None]:
     return {m: sanity["passed"] for m in ("text", "image")}
 
 
+#: What a card says on an attribution map when the model-randomisation check failed for its modality.
+_MAP_CAVEATS = {
+    "text": "Read with care: the model-randomisation check failed for words — these word colours keep much of their "
+            "pattern on a model with random weights, so they partly show the words themselves rather than what the "
+            "model learnt.",
+    "image": "Read with care: the model-randomisation check failed for pictures — this map keeps much of its pattern "
+             "on a model with random weights, so it partly shows where the picture is not blank rather than what "
+             "the model learnt.",
+    # The check re-ran Integrated Gradients, not occlusion: the occlusion map's caveat says only that.
+    "occlusion": "Read with care: the model-randomisation check failed for pictures (it was run on the Integrated "
+                 "Gradients map above, not on this one), so agreeing with that map is no evidence of what the model "
+                 "learnt.",
+}
+
+
+def map_caveats(results: dict[str, Any]) -> dict[str, str]:
+    """The caveat each e-mail card puts on its word and picture maps, from ``aggregate.sanity``'s verdicts.
+
+    Returns:
+        ``{"text": …}`` when the words failed the model-randomisation check, ``{"image": …, "occlusion": …}``
+        when the picture patches did (all three when both did); empty when the check passed, compared nothing
+        or was not run.
+    """
+    sanity = results["aggregate"].get("sanity")
+    if sanity is None:
+        return {}
+    failed = {m for m, verdict in _verdicts(sanity).items() if verdict is False}
+    return {key: text for key, text in _MAP_CAVEATS.items() if ("image" if key == "occlusion" else key) in failed}
+
+
 def _largest(sanity: dict[str, Any], modality: str) -> float | None:
     """The last stage's correlation of the largest size for one modality (signed, as results.json has it)."""
     values = [v for v in sanity["randomisation"][-1]["per_sample"][modality] if v is not None] \
@@ -348,17 +378,23 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             f"({faithfulness['blank_patch']}) are not counted. Verdict: {faithfulness['check']}."))
     sanity = results["aggregate"].get("sanity")
     if methods.get("sanity") and sanity is not None:
+        described = methods["sanity"]
+        stages = [stage["stage"] for stage in sanity["randomisation"]]
+        cost = f"; {described['cost']}" if described.get("cost") else ""
         blocks.append(Paragraph(
-            f"Model-randomisation sanity check ({methods['sanity']['reference']}): the weights of "
-            f"{methods['sanity']['stage_modules']} are {methods['sanity']['randomisation']}; "
-            f"{methods['sanity']['explanation']}. Rule: {sanity['rule']}. Result: "
+            f"Model-randomisation sanity check ({described['reference']}): on a copy of the model, "
+            f"{wording.count(len(stages), 'cumulative stage')} randomise the weights from the top down ("
+            f"{', '.join(stages)}); the stages are {described['stage_modules']}. Weights: "
+            f"{described['randomisation']}; {described['explanation']}{cost}. Rule: {sanity['rule']}. Result: "
             + "; ".join(f"{_UNITS[m]} {_VERDICT_WORDS[v]}" for m, v in _verdicts(sanity).items()) + "."))
         limit = float(methods["sanity"].get("pass_limit", _DEFAULT_PASS_LIMIT))
         blocks.append(chart(
             "sanity_randomisation",
             "Spearman correlation between each checked e-mail's original explanation and the one on a model "
             "whose weights are randomised from the top down (dots: e-mails; lines: means). Good: it falls from 1 "
-            f"(unchanged) toward 0 and ends inside the band ±{limit:g}; an explanation that stays near 1 — or "
+            f"(unchanged) toward 0 and ends inside the band ±{limit:g} at the last stage"
+            + (f" ({sanity['randomisation'][-1]['stage']})" if sanity["randomisation"] else "")
+            + "; an explanation that stays near 1 — or "
             "near −1, the same pattern with its sign flipped — does not depend on what the model learnt. Here: "
             + "; ".join(_stage_result(sanity, m) for m in ("text", "image")) + ".",
             "Line chart of rank correlation between original and randomised explanations per randomisation stage.",
