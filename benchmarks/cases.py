@@ -614,6 +614,91 @@ def case_faithfulness(device: str, quick: bool) -> dict:
     return out
 
 
+def _timed_methods(context, names: tuple[str, ...], device: str) -> dict[str, float]:
+    """Run registered methods on ``context`` in order; wall seconds of each."""
+    from reportgen.explain.registry import methods
+
+    registry, seconds = methods(), {}
+    for name in names:
+        start = time.perf_counter()
+        context.results.update(registry[name].explain(context))
+        _sync(device)
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
+def case_gradient_shap(device: str, quick: bool) -> dict:
+    """GradientSHAP (``--method gradient_shap``, default 32 samples) vs Integrated Gradients of the same e-mail.
+
+    On the shipped demo model's explained rows (IG adaptive, as reports run it) and, unless ``--quick``,
+    on the full-size random-weight model with the realistic sample of the ``faithfulness`` case. Also
+    records GradientSHAP's agreement with IG and its sum gap (a Monte Carlo estimate).
+    """
+    import torch
+
+    from reportgen.claims import ig_relative_delta
+    from reportgen.demo.corpus import generate_email, render_email, write_demo_corpus
+    from reportgen.demo.pipeline import ASSETS, choose_rows, demo_assets
+    from reportgen.explain.registry import SampleContext
+    from reportgen.mmtd.checkpoint import load_mmtd
+    from reportgen.mmtd.edp import load_edp
+    from reportgen.mmtd.preprocessing import load_preprocessor
+
+    options = _explain_options(methods=("gradient_shap",))
+    names = ("integrated_gradients", "gradient_shap")
+
+    def summary(context: SampleContext, seconds: dict[str, float]) -> dict[str, Any]:
+        ig, shap = context.results["integrated_gradients"], context.results["gradient_shap"]
+        return {"ig_steps": ig["n_steps"], "ig_seconds": seconds["integrated_gradients"],
+                "gshap_seconds": seconds["gradient_shap"],
+                "ratio_to_ig": seconds["gradient_shap"] / seconds["integrated_gradients"],
+                "gshap_relative_gap": ig_relative_delta(shap["delta"], ig["f_input"], ig["f_baseline"]),
+                "ig_relative_gap": ig["relative_delta"],
+                "spearman": {k: (v or {}).get("spearman") for k, v in shap["agreement"].items()}}
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as `reportgen demo` runs it
+    assets = demo_assets(ASSETS)
+    folder = Path(tempfile.mkdtemp())
+    csv = write_demo_corpus(folder, n=assets.corpus_size, seed=assets.corpus_seed)
+    loaded = load_mmtd(assets.checkpoint, device=device)
+    preprocessor = load_preprocessor(str(assets.tokenizer), None, int(loaded.info.config.image.image_size),
+                                     assets.max_length)
+    dataset = load_edp(csv, folder / "pics")
+    rows = choose_rows(dataset.frame, 1 if quick else 3)
+    index_of = {row: i for i, row in enumerate(dataset.rows)}
+    demo = []
+    for row in rows:
+        i = index_of[row]
+        encoded = preprocessor.encode([dataset.texts[i]], [dataset.load_image(i)])
+        context = SampleContext(loaded.model, encoded, preprocessor.special_ids, options, text=dataset.texts[i],
+                                preprocessor=preprocessor)
+        demo.append(summary(context, _timed_methods(context, names, device)))
+    torch.set_num_threads(threads)
+    out: dict[str, Any] = {
+        "gshap_samples": options.gshap_samples,
+        "demo": {"rows": len(rows), "ig_seconds_per_email": sum(d["ig_seconds"] for d in demo) / len(demo),
+                 "gshap_seconds_per_email": sum(d["gshap_seconds"] for d in demo) / len(demo),
+                 "ratio_to_ig": sum(d["gshap_seconds"] for d in demo) / sum(d["ig_seconds"] for d in demo),
+                 "per_email": demo},
+    }
+    if quick:
+        return out
+    model = full_size_model(device)
+    full = _full_size_preprocessor(Path(tempfile.mkdtemp()) / "tok")
+    words = ["invoice", "meeting", "free", "money", "hello", "report", "winner", "click"]
+    text = " ".join(words[i % 8] if i % 5 == 0 else f"w{(i * 7919) % 29000}" for i in range(220))
+    encoded = {k: v.to(device) for k, v in full.encode([text], [render_email(generate_email(3, seed=0))]).items()}
+    warm = SampleContext(model, encoded, SPECIAL_IDS, _explain_options(ig_steps=2, methods=("gradient_shap",),
+                                                                       gshap_samples=2), text=text, preprocessor=full)
+    _timed_methods(warm, names, device)  # warm-up (allocator, Captum hooks)
+    context = SampleContext(model, encoded, SPECIAL_IDS, options, text=text, preprocessor=full)
+    load_before = os.getloadavg()[0]
+    out["full_size"] = summary(context, _timed_methods(context, names, device))
+    out["full_size"]["load_average_1min_before_after"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    return out
+
+
 CASES: dict[str, Callable[[str, bool], dict]] = {
     "forward": case_forward,
     "predict": case_predict,
@@ -628,6 +713,7 @@ CASES: dict[str, Callable[[str, bool], dict]] = {
     "render_demo": case_render_demo,
     "demo_cold": case_demo_cold,
     "faithfulness": case_faithfulness,
+    "gradient_shap": case_gradient_shap,
 }
 
 

@@ -47,6 +47,8 @@ def analyze(inputs: Inputs, *, command: str = "reportgen.analyze()", progress: b
     ``SummaryOptions`` (``samples``, ``explain_rows``, ``ig_steps``, ``top_k``, …), ``seed`` and
     ``deterministic``; ``redact_paths=True`` cuts every local path in the results to its last part,
     as the command line's ``--redact-paths`` does (for results and reports shared off this machine).
+    ``methods=("gradient_shap",)`` turns on explanation methods that are off by default, as
+    ``--method`` does (:data:`reportgen.options.OPTIONAL_METHODS` lists them).
     """
     from reportgen.analysis.pipeline import run_analysis
     from reportgen.options import AnalysisOptions, ExplainOptions, SelectionOptions, SummaryOptions

@@ -36,11 +36,20 @@ MISSING_TEXT = ("null", "empty")
 #: bombs, with one line instead of a warning or a traceback. E-mail pictures are far smaller (EDP's
 #: are screenshots of a few megapixels). Higher values are not allowed: PIL itself would interfere.
 DEFAULT_MAX_PIXELS = 89_478_485
+#: Explanation methods that are off by default (too costly to run unasked), with what they cost; ``--method
+#: NAME`` turns one on. The registry is the authority on every method: a test checks that this list equals
+#: its methods declared ``default=False``. It is written out here so that ``--help`` can list the names
+#: without importing the methods (and torch).
+OPTIONAL_METHODS = {
+    "gradient_shap": "GradientSHAP (Captum), a second opinion on Integrated Gradients with its agreement; "
+                     "costs --gshap-samples forward and backward passes per explained e-mail, about as much as "
+                     "Integrated Gradients itself",
+}
 
 
 def option(default: Any = MISSING, help: str = "", *, flag: str | None = None, choices: tuple[str, ...] | None = None,
            minimum: int | None = None, metavar: str | None = None, cli: bool = True, secondary: str | None = None,
-           parse: str | None = None, default_factory: Any = MISSING) -> Any:
+           parse: str | None = None, multiple: bool = False, default_factory: Any = MISSING) -> Any:
     """A dataclass field that also describes its command-line option.
 
     Args:
@@ -54,10 +63,11 @@ def option(default: Any = MISSING, help: str = "", *, flag: str | None = None, c
         secondary: for booleans, the negative flag (``--no-progress``); without it a plain flag.
         parse: name of a :mod:`reportgen.options` function that turns the typed string into the
             field's value (raising :class:`ReportgenError` with a one-line message).
+        multiple: the option may be given several times; the field holds a tuple of the values.
         default_factory: as :func:`dataclasses.field`.
     """
     metadata = {"help": help, "flag": flag, "choices": choices, "minimum": minimum, "metavar": metavar,
-                "cli": cli, "secondary": secondary, "parse": parse}
+                "cli": cli, "secondary": secondary, "parse": parse, "multiple": multiple}
     if default_factory is not MISSING:
         return field(default_factory=default_factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -247,9 +257,21 @@ class ExplainOptions(_Options):
                                 "highest against random ones. Costs about 5 times the sample's Integrated "
                                 "Gradients on CPU (one encoder pass per word and per patch).",
                                 secondary="--no-faithfulness")
-    sanity_samples: int = option(2, "Explained samples re-explained on copies of the model whose top layers are "
-                                 "randomised step by step (model-randomisation sanity check; 0 = off). Costs 6 "
-                                 "Integrated Gradients runs of 8 steps per sample.", minimum=0, metavar="N")
+    sanity_samples: int = option(2, "Explained samples re-explained on a copy of the model whose weights are "
+                                 "randomised step by step from the top down to the embeddings (model-randomisation "
+                                 "sanity check; 0 = off). Costs up to 8 Integrated Gradients runs of 8 steps per "
+                                 "sample.", minimum=0, metavar="N")
+    methods: tuple[str, ...] = option((), "Also run an explanation method that is off by default (repeat the option "
+                                      "for several): " + "; ".join(f"{name}: {what}" for name, what in
+                                                                   OPTIONAL_METHODS.items()) + ".",
+                                      flag="--method", choices=tuple(OPTIONAL_METHODS), multiple=True,
+                                      metavar="NAME")
+    gshap_samples: int = option(32, "GradientSHAP samples per explained e-mail (with --method gradient_shap): each "
+                                "one forward and backward pass; more make its scores steadier.", minimum=1)
+    gshap_noise: float = option(0.1, "GradientSHAP's baselines (with --method gradient_shap): the Integrated "
+                                "Gradients baseline with Gaussian noise where the e-mail differs from it, this "
+                                "many times the root-mean-square difference (0 = the baseline itself).",
+                                metavar="FRACTION")
     blur_sigma: float = option(4.0, cli=False)
     pixel_mean: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
     pixel_std: tuple[float, float, float] = option((0.5, 0.5, 0.5), cli=False)
@@ -257,6 +279,17 @@ class ExplainOptions(_Options):
     record_path: bool = option(True, cli=False)
 
     def __post_init__(self) -> None:
+        # From Python, one name may come as a string: the same check as --method's choices.
+        names = (self.methods,) if isinstance(self.methods, str) else tuple(self.methods)
+        unknown = [name for name in names if name not in OPTIONAL_METHODS]
+        if unknown:
+            raise ReportgenError(f"method {unknown[0]!r} is not one that is off by default; choose from "
+                                 f"{', '.join(OPTIONAL_METHODS)} (the others run unless switched off)")
+        object.__setattr__(self, "methods", tuple(dict.fromkeys(names)))
+        if int(self.gshap_samples) < 1:
+            raise ReportgenError(f"--gshap-samples {self.gshap_samples}: must be at least 1")
+        if not self.gshap_noise >= 0:
+            raise ReportgenError(f"--gshap-noise {self.gshap_noise}: must be 0 or more")
         if self.ig_method not in IG_METHODS:
             raise ReportgenError(f"--ig-method {self.ig_method!r}: expected one of {', '.join(IG_METHODS)}")
         if self.image_baseline not in IMAGE_BASELINES:

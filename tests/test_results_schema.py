@@ -114,3 +114,18 @@ def test_empty_share_groups_are_null_and_a_wrong_interval_names_its_key():
     bad["aggregate"]["verdict"]["ci95"] = [0.4]
     with pytest.raises(ResultsError, match="aggregate/verdict/ci95"):
         validate_results(bad)
+
+
+def test_a_row_explained_twice_is_refused_naming_both_places(tmp_path):
+    results = make_results(3)
+    results["samples"].append(copy.deepcopy(results["samples"][1]))
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results), encoding="utf-8")
+    with pytest.raises(ResultsError) as error:
+        load_results(path)
+    message = str(error.value)
+    assert f"samples/3/row': row {results['samples'][1]['row']} is explained twice (also at samples/1)" in message
+    assert "\n" not in message
+    with pytest.raises(ResultsError):
+        save_results(results, tmp_path / "again.json")
+    assert not (tmp_path / "again.json").exists()

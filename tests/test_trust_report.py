@@ -15,6 +15,7 @@ from reportgen.explain.faithfulness import describe as describe_faithfulness
 from reportgen.explain.occlusion import describe as describe_occlusion
 from reportgen.options import ExplainOptions
 from reportgen.report import build_document
+from reportgen.report.sections.trust import trust_sentences
 from reportgen.report.document import Figure, Paragraph, Report, Table
 from reportgen.results.io import validate_results
 from tests.results_fixture import make_results
@@ -185,3 +186,84 @@ def test_a_small_effect_is_worded_with_its_direction_not_a_plus_sign():
     assert "lowers the model's confidence by 0.17 log-odds" in clause
     assert "raises it by 0.01" in clause
     assert "+0.17" not in clause
+
+
+def _maps(card) -> dict[str, object]:
+    """A card's word map and picture maps by kind."""
+    from reportgen.report.document import HighlightedText
+
+    row = f"row-{card.row:05d}"
+    named = {b.name: b for b in card.blocks if isinstance(b, (Figure, HighlightedText))}
+    return {"text": named[f"{row}-words"], "image": named[f"{row}-image_ig"], "occlusion": named[f"{row}-occlusion"]}
+
+
+@pytest.mark.parametrize("sanity, failed", [("passed", set()), ("mixed", {"image"}), ("failed", {"text", "image"})])
+def test_each_cards_maps_carry_the_randomisation_caveat_exactly_when_their_modality_failed(sanity, failed) -> None:
+    results = with_checks(make_results(3, n_predictions=10), sanity=sanity)
+    assert {m for m, v in results["aggregate"]["sanity"]["verdicts"].items() if v is False} == failed
+    document = build_document(results)
+    assert len(document.samples) == 3
+    for card in document.samples:
+        maps = _maps(card)
+        assert ("Read with care: the model-randomisation check failed for words" in maps["text"].caption) \
+            == ("text" in failed)
+        picture_caveat = "Read with care: the model-randomisation check failed for pictures"
+        for key in ("image", "occlusion"):
+            assert (picture_caveat in maps[key].caption) == ("image" in failed), maps[key].caption
+            # a screen reader hears the same caveat as a sighted reader reads
+            assert (picture_caveat in maps[key].alt) == ("image" in failed)
+        assert ("partly shows where the picture is not blank" in maps["image"].caption) == ("image" in failed)
+        # with the caveat, the caption no longer calls the map where the model found evidence
+        assert ("Where in the picture the model found evidence" in maps["image"].caption) == ("image" not in failed)
+        # the check re-ran Integrated Gradients: the occlusion map's caveat says it was not run on occlusion
+        assert ("not on this one" in maps["occlusion"].caption) == ("image" in failed)
+
+
+@pytest.mark.parametrize("verdicts", [{"text": None, "image": None}, None])
+def test_no_caveat_when_the_check_compared_nothing_or_did_not_run(verdicts) -> None:
+    results = with_checks(make_results(2, n_predictions=10), sanity="failed")
+    if verdicts is None:
+        del results["aggregate"]["sanity"]
+    else:
+        results["aggregate"]["sanity"].update(verdicts=verdicts, passed=None)
+    validate_results(results)
+    for card in build_document(results).samples:
+        assert not any("Read with care" in m.caption or "Read with care" in getattr(m, "alt", "")
+                       for m in _maps(card).values())
+
+
+def test_methods_appendix_names_the_stages_that_ran_and_their_cost() -> None:
+    document = build_document(with_checks(make_results(2, n_predictions=10)))
+    text = _text(document.section("methods").blocks)
+    assert ("7 cumulative stages randomise the weights from the top down (classifier, pooler, fusion layer, top "
+            "encoder layer, top half of the encoder layers, all encoder layers, embeddings)") in text
+    assert "after the last stage every weight the score depends on is random" in text
+    assert "8 Integrated Gradients runs of 8 nodes per checked sample" in text
+    chart = next(b for b in document.section("methods").blocks
+                 if isinstance(b, Figure) and b.name == "sanity_randomisation")
+    assert "ends inside the band ±0.5 at the last stage (embeddings)" in chart.caption
+
+
+def test_a_check_of_evidence_against_the_decision_is_worded_as_a_rise_and_marked_in_the_table(results: dict) -> None:
+    # A ham decision whose picture only pushed toward spam: the check removed the top spam patches and the
+    # ham log-odds rose by 0.70 (random 10 %: 0.05). The card must not read this as a drop that failed.
+    changed = copy.deepcopy(results)
+    sample = changed["samples"][0]
+    sample["faithfulness"]["predicted"] = "ham"
+    sample["faithfulness"]["image"]["check"].update(direction="against", deletion=-0.70, random_deletion=-0.05,
+                                                    random_movement=0.1, passed=True)
+    changed["aggregate"]["faithfulness"] = summarise(changed["samples"])
+    validate_results(changed)
+    document = build_document(changed)
+    card = document.samples[0]
+    curves = next(b for b in card.blocks if isinstance(b, Figure) and b.name.endswith("-faithfulness"))
+    assert ("the patches hold no evidence for ham, so the check removed the top 10 % toward spam: the ham log-odds "
+            "change by +0.70, by +0.05 for 10 % at random (good: a clearly larger rise; passed)") in curves.caption
+    table = next(t for s in document.sections for t in s.blocks
+                 if isinstance(t, Table) and t.name == "trust_per_sample")
+    assert table.rows[0][6] == "passed (against)" and "“(against)”" in table.caption
+    picture = changed["aggregate"]["faithfulness"]["image"]
+    judged = picture["passed"] + picture["failed"]
+    assert picture["against"] == 1
+    assert (f"for 1 of the {judged} the explanation found only evidence against the decision in the picture "
+            "patches, and the check tested that instead") in " ".join(trust_sentences(changed))

@@ -28,6 +28,7 @@ from reportgen.explain.words import merge_wordpieces
 
 if TYPE_CHECKING:
     from reportgen.inputs import Inputs
+    from reportgen.mmtd.model import MMTD
     from reportgen.options import ExplainOptions
 
 #: What every score in results.json explains (documented in results.json ``methods``).
@@ -203,7 +204,7 @@ def _sanity(inputs: Inputs, samples: Sequence[dict[str, Any]], index_of: dict[in
     return randomisation_check(inputs.loaded.model, items, explain, progress=progress)
 
 
-def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, Any]:
+def _methods(options: AnalysisOptions, selection: SampleSelection, model: MMTD) -> dict[str, Any]:
     from reportgen.analysis.sanity import describe as describe_sanity
     from reportgen.explain.registry import method_parameters
 
@@ -235,7 +236,7 @@ def _methods(options: AnalysisOptions, selection: SampleSelection) -> dict[str, 
         "top_words": description["top_words"],
         "sample_selection": selection.describe(),
         **method_parameters(explain),
-        **({"sanity": describe_sanity(explain)} if explain.sanity_samples else {}),
+        **({"sanity": describe_sanity(explain, model)} if explain.sanity_samples else {}),
     }
 
 
@@ -355,7 +356,7 @@ def run_analysis(inputs: Inputs, options: AnalysisOptions, *, command: str, prog
         "generator": generator,
         "model": _model_block(inputs),
         "dataset": dataset.describe(),
-        "methods": {**_methods(options, selection), "language": language_source},
+        "methods": {**_methods(options, selection, inputs.loaded.model), "language": language_source},
         "predictions": predictions,
         "metrics": metrics,
         "aggregate": summary,

@@ -1,18 +1,21 @@
 """Model-randomisation sanity check (Adebayo et al. 2018): do the explanations depend on the model?
 
-The weights are randomised from the top of the network down, cumulatively — the classifier, then
-also the pooler, the fusion layer, the top layer of both encoders, their next layer — and the same
-explanation is computed again on a few explained samples after each stage. An explanation that
-reflects what the model learnt must change: Spearman's rank correlation between the original and
-the randomised word (and patch) attributions should fall toward 0. One that stays the same (for
-instance one that only reflects the input, like its embedding norms) fails — and so does one that
-only turns upside down: once the classifier is redrawn, which way counts as "spam" is a coin toss,
-so a map whose sign flipped is still the same map (an explanation that is the picture's ink times
-the sign of the random head would otherwise pass every other time). The verdict is therefore on the
-size of the correlation, per modality.
+The weights are randomised from the top of the network down, cumulatively, until nothing learnt is
+left — the classifier; then also the pooler; the fusion layer; the top layer of both encoders; the top
+half of each encoder's layers; all their layers; and last their embeddings (words, positions, token
+types and their LayerNorm; picture patches, [CLS] token and positions) — and the same explanation is
+computed again on a few explained samples after each stage. A stage that would randomise nothing new
+on this model (the top half of a 2-layer encoder is its top layer) is skipped. An explanation that
+reflects what the model learnt must change: Spearman's rank correlation between the original and the
+randomised word (and patch) attributions should fall toward 0. One that stays the same (for instance
+one that only reflects the input, like its embedding norms) fails — and so does one that only turns
+upside down: once the classifier is redrawn, which way counts as "spam" is a coin toss, so a map whose
+sign flipped is still the same map (an explanation that is the picture's ink times the sign of the
+random head would otherwise pass every other time). The verdict is on the size of the correlation at
+the last stage, where every weight the score depends on is random, per modality.
 
 Randomisation happens on a deep copy of the model; the user's model and weights are never touched.
-Each parameter tensor of a stage is redrawn, seeded, from a Gaussian with that tensor's own mean and
+Each parameter tensor is redrawn once, seeded, from a Gaussian with that tensor's own mean and
 standard deviation, so activations keep their scale but everything learnt is gone (a LayerNorm
 scale of ones stays ones: its standard deviation is 0).
 """
@@ -43,29 +46,71 @@ SEED = 0
 SIGNAL_FLOOR = 0.01
 
 RULE = (
-    f"passed when, with every stage randomised, Spearman's rank correlation between the original and the randomised "
-    f"signed attributions is below {PASS_LIMIT} in size for every checked sample, for the words and for the picture "
-    f"patches (judged separately); a ranking turned upside down counts as unchanged, because once the classifier is "
-    f"redrawn which way counts as spam is arbitrary; a sample's words (patches) are compared only when their original "
-    f"attributions sum to at least {SIGNAL_FLOOR} log-odds in absolute value; picture patches are compared among the "
-    f"non-blank ones (a blank patch scores 0 under any model)"
+    f"passed when, with every stage randomised (every weight the score depends on is then random), Spearman's rank "
+    f"correlation between the original and the randomised signed attributions is below {PASS_LIMIT} in size for "
+    f"every checked sample, for the words and for the picture patches (judged separately); a ranking turned upside "
+    f"down counts as unchanged, because once the classifier is redrawn which way counts as spam is arbitrary; a "
+    f"sample's words (patches) are compared only when their original attributions sum to at least {SIGNAL_FLOOR} "
+    f"log-odds in absolute value; picture patches are compared among the non-blank ones (a blank patch scores 0 "
+    f"under any model)"
 )
 
 
-def _top_layers(model: MMTD, depth: int) -> list[torch.nn.Module]:
-    text_layers = model.text_encoder.bert.encoder.layer
-    image_layers = model.image_encoder.beit.layers
-    return [text_layers[-depth], image_layers[-depth]]
+def _encoder_layers(model: MMTD) -> tuple[list[torch.nn.Module], list[torch.nn.Module]]:
+    """The text and the picture encoder's layers, bottom first."""
+    return list(model.text_encoder.bert.encoder.layer), list(model.image_encoder.beit.layers)
 
 
-#: The cascade, top first: (stage name, the modules that stage adds).
+def _top_layers(model: MMTD, share: Callable[[int], int]) -> list[torch.nn.Module]:
+    """The top ``share(depth)`` layers of each encoder, each by its own depth (encoders may differ in depth)."""
+    return [layer for layers in _encoder_layers(model) for layer in layers[len(layers) - share(len(layers)):]]
+
+
+def _all_layers(model: MMTD) -> list[torch.nn.Module]:
+    # A picture encoder configured with one relative position bias shared by all its layers keeps it outside
+    # the layers; it belongs to them.
+    shared = getattr(model.image_encoder.beit, "shared_position_bias", None)
+    return _top_layers(model, lambda depth: depth) + ([shared] if shared is not None else [])
+
+
+def _embeddings(model: MMTD) -> list[torch.nn.Module]:
+    # Word, position and token-type embeddings with their LayerNorm; patch embeddings, [CLS] token and
+    # position embeddings (and the pre-training mask token, which a forward pass does not use).
+    return [model.text_encoder.bert.embeddings, model.image_encoder.beit.embeddings]
+
+
+#: The cascade, top first: (stage name, the modules randomised once this stage is reached). Stages are
+#: cumulative: each randomises its modules on top of what the ones before did.
 STAGES: tuple[tuple[str, Callable[[MMTD], list[torch.nn.Module]]], ...] = (
     ("classifier", lambda m: [m.classifier]),
     ("pooler", lambda m: [m.pooler]),
     ("fusion layer", lambda m: [m.multi_modality_transformer_layer]),
-    ("top encoder layer", lambda m: _top_layers(m, 1)),
-    ("second encoder layer", lambda m: _top_layers(m, 2)),
+    ("top encoder layer", lambda m: _top_layers(m, lambda depth: 1)),
+    ("top half of the encoder layers", lambda m: _top_layers(m, lambda depth: max(1, depth // 2))),
+    ("all encoder layers", _all_layers),
+    ("embeddings", _embeddings),
 )
+
+
+def cascade(model: MMTD) -> list[tuple[int, str, list[torch.nn.Parameter]]]:
+    """This model's stages, top first: ``(position in STAGES, name, the parameters the stage adds)``.
+
+    A stage whose modules were all randomised by the stages before it (the top half of a 2-layer
+    encoder is its top layer) adds nothing and is left out, so no stage repeats another.
+    """
+    done: set[int] = set()
+    stages = []
+    for position, (name, select) in enumerate(STAGES):
+        new = {id(p): p for module in select(model) for p in module.parameters() if id(p) not in done}
+        if new:
+            done.update(new)
+            stages.append((position, name, list(new.values())))
+    return stages
+
+
+def stage_names(model: MMTD) -> list[str]:
+    """The names of ``model``'s stages (see :func:`cascade`)."""
+    return [name for _, name, _ in cascade(model)]
 
 
 @dataclass
@@ -110,14 +155,21 @@ def ig_explainer(special_ids: Mapping[str, int], options: ExplainOptions) -> Exp
 
 def randomise(modules: Sequence[torch.nn.Module], seed: int) -> None:
     """Redraw every parameter of ``modules`` from a Gaussian with its own mean and standard deviation."""
+    redraw([p for module in modules for p in module.parameters()], seed)
+
+
+def redraw(parameters: Sequence[torch.nn.Parameter], seed: int) -> None:
+    """Redraw each of ``parameters`` in place from a Gaussian with that tensor's own mean and standard deviation.
+
+    The noise is drawn on the CPU from one seeded generator (the same numbers on any device) in the
+    parameter's own dtype: a 119,547 × 768 word-embedding table then needs one float32 copy, not float64 ones.
+    """
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for module in modules:
-            for parameter in module.parameters():
-                values = parameter.detach().double()
-                spread = float(values.std(correction=0)) if values.numel() > 1 else 0.0
-                noise = torch.randn(parameter.shape, generator=generator, dtype=torch.float64)
-                parameter.copy_((noise * spread + float(values.mean())).to(parameter.dtype))
+        for parameter in parameters:
+            spread, centre = (float(v) for v in torch.std_mean(parameter.detach().double(), correction=0))
+            noise = torch.empty(parameter.shape, dtype=parameter.dtype)
+            parameter.copy_(noise.normal_(centre, spread, generator=generator) if spread > 0 else noise.fill_(centre))
 
 
 def _word_scores(token_scores: Sequence[float], words: Sequence[Sequence[int]]) -> list[float]:
@@ -158,8 +210,9 @@ def randomisation_check(model: MMTD, items: Sequence[SanityItem], explain: Expla
     stages = []
     from tqdm.auto import tqdm
 
-    for index, (name, select) in enumerate(tqdm(STAGES, desc="sanity check", unit="stage", disable=not progress)):
-        randomise(select(randomised), SEED + index)
+    for position, name, parameters in tqdm(cascade(randomised), desc="sanity check", unit="stage",
+                                           disable=not progress):
+        redraw(parameters, SEED + position)
         text_rho, image_rho = [], []
         for item, (_, patches), words in zip(items, originals, original_words):
             tokens_r, patches_r = explain(randomised, item.encoded)
@@ -192,18 +245,39 @@ def _verdict(correlations: Sequence[float | None]) -> bool | None:
     return all(rho < PASS_LIMIT for rho in known) if known else None
 
 
-def describe(options: ExplainOptions) -> dict[str, Any]:
-    """The check's parameters for results.json ``methods``."""
+#: What each stage adds, for the methods appendix.
+STAGE_MODULES = (
+    "classifier; pooler; fusion transformer layer; the top layer of both encoders; the top half of each encoder's "
+    "layers (by its own depth); all encoder layers; both encoders' embeddings (word, position and token-type "
+    "embeddings with their LayerNorm; patch embeddings, [CLS] token and position embeddings) — cumulative, top "
+    "first; a stage that would randomise nothing new on this model (the top half of a 2-layer encoder is its top "
+    "layer) is skipped"
+)
+
+
+def describe(options: ExplainOptions, model: MMTD | None = None) -> dict[str, Any]:
+    """The check's parameters for results.json ``methods``.
+
+    Args:
+        options: the explanation options (IG nodes, number of checked samples).
+        model: the model checked; its own stages are listed (without it, every stage a model can have).
+    """
+    names = stage_names(model) if model is not None else [name for name, _ in STAGES]
+    steps = min(int(options.ig_steps), SANITY_IG_STEPS)
+    samples = int(options.sanity_samples)
     return {
         "reference": "Adebayo et al. 2018, cascading model randomisation",
-        "stages": [name for name, _ in STAGES],
-        "stage_modules": "classifier; pooler; fusion transformer layer; the last layer of both encoders; their "
-                         "second-to-last layer (cumulative, top first)",
-        "randomisation": "each parameter tensor redrawn from a Gaussian with its own mean and standard deviation, "
-                         f"seed {SEED} + stage index, on a deep copy of the model",
-        "explanation": f"Integrated Gradients as in the report with {min(int(options.ig_steps), SANITY_IG_STEPS)} "
-                       f"{options.ig_method} nodes, original and randomised",
-        "samples": f"the {count(int(options.sanity_samples), 'explained sample')} with the largest total |IG "
+        "stages": names,
+        "n_stages": len(names),
+        "stage_modules": STAGE_MODULES,
+        "randomisation": "each parameter tensor redrawn once from a Gaussian with its own mean and standard "
+                         f"deviation, seed {SEED} + the stage's position in the full cascade, on a deep copy of the "
+                         "model; after the last stage every weight the score depends on is random",
+        "cost": f"{len(names) + 1} Integrated Gradients runs of {steps} nodes per checked sample (the original and "
+                "one per stage)",
+        "explanation": f"Integrated Gradients as in the report with {steps} {options.ig_method} nodes, original and "
+                       "randomised",
+        "samples": f"the {count(samples, 'explained sample')} with the largest total |IG "
                    "attribution| "
                    "(attributions that are all near zero would only rank noise)",
         "comparison": "Spearman rank correlation of the signed word scores and of the signed patch scores; "

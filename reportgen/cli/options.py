@@ -94,6 +94,8 @@ def options_from(cls: type, *, exclude: tuple[str, ...] = (), **overrides: dict[
             kwargs["type"] = click.IntRange(min=meta["minimum"]) if meta.get("minimum") is not None else int
         elif base is float:
             kwargs["type"] = float
+        if meta.get("multiple"):  # a repeatable option: Click collects a tuple, the field's type
+            kwargs["multiple"], kwargs["show_default"] = True, False
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
         kwargs.update(overrides.get(f.name, {}))
@@ -115,7 +117,10 @@ def _config_callback(ctx: click.Context, param: click.Parameter, value: str | No
     values = {k: v for k, v in section.items() if not isinstance(v, dict)}
     values.update(section.get(ctx.info_name or "", {}) if isinstance(section.get(ctx.info_name or ""), dict) else {})
     known = {p.name for p in ctx.command.params if p.name}
-    normalised = {key.replace("-", "_"): val for key, val in values.items()}
+    # A key may also be an option's flag where the two differ (method = [...] for --method, stored as methods).
+    flags = {opt.lstrip("-").replace("-", "_"): p.name for p in ctx.command.params if p.name
+             for opt in getattr(p, "opts", ())}
+    normalised = {flags.get(key.replace("-", "_"), key.replace("-", "_")): val for key, val in values.items()}
     unknown = sorted(k for k in normalised if k not in known)
     if unknown:
         raise click.BadParameter(f"{path}: unknown option {unknown[0]!r} for `reportgen {ctx.info_name}`")
@@ -217,6 +222,9 @@ def command_line(ctx: click.Context) -> str:
                 words.append(param.opts[0])
             continue
         if value is None:
+            continue
+        if param.multiple:  # a repeatable option is retyped once per value
+            words += [word for item in value for word in (param.opts[0], str(item))]
             continue
         if isinstance(value, (list, tuple)):
             value = ",".join(str(v) for v in value)

@@ -18,7 +18,12 @@ fractions (AOPC), ``aopc_random`` the same for the random order. Units with equa
 by each random order in turn and the ranked curves averaged (:func:`rankings`): a tie never favours
 the ranking, and an attribution that ranks nothing scores exactly as random removal. The per-sample ``check``
 (:data:`RULE`) asks the report's question: does removing the top 10 % move the prediction more
-than removing a random 10 %?
+than removing a random 10 %? It tests what the explanation claims: where it finds no evidence *for* the
+predicted class in a modality but does find evidence against it (a ham decision whose picture only
+pushes toward spam), removing its "top 10 % for the decision" — units scored about 0 — would test
+nothing and be called a failure of an explanation that was right; the check then removes the top
+10 % toward the other class and expects the predicted class's log-odds to rise (``direction``
+``"against"``, see :func:`check_direction`).
 
 * **Words** are removed from the *text*, which is then tokenised again (so WordPiece merges what
   is left honestly); a removed word whose neighbours on both sides are not blank leaves one space,
@@ -71,17 +76,28 @@ RULE = (
     f"by more than removing {HEADLINE_FRACTION:.0%} in random order (mean of {RANDOM_DRAWS} draws) plus "
     f"{NEGLIGIBLE}; it has no verdict when the random removals of {', '.join(f'{k:.0%}' for k in FRACTIONS)} "
     f"change them by less than {NEGLIGIBLE} on average in size: the modality does not carry the decision, or its "
-    f"evidence is repeated enough to keep the model saturated"
+    f"evidence is repeated enough to keep the model saturated. When the explanation names no evidence for the "
+    f"predicted class in a modality (its top {HEADLINE_FRACTION:.0%} toward it add up to less than {NEGLIGIBLE} "
+    f"log-odds) but does name evidence against it, the check tests that claim instead: removing the top "
+    f"{HEADLINE_FRACTION:.0%} of the units by attribution toward the other class must raise the predicted class's "
+    f"log-odds by more than {NEGLIGIBLE} and by more than removing {HEADLINE_FRACTION:.0%} in random order raises "
+    f"them, plus {NEGLIGIBLE}"
 )
+#: The check's two directions: the top units push toward the predicted class ("for") or toward the other one.
+DIRECTIONS = ("for", "against")
 
 
-def check(deletion: float, random_deletion: float, random_movement: float) -> bool | None:
+def check(deletion: float, random_deletion: float, random_movement: float, direction: str = "for") -> bool | None:
     """The per-sample verdict of :data:`RULE`: ``True`` passed, ``False`` failed, ``None`` no verdict.
 
     Args:
-        deletion: drop for the top :data:`HEADLINE_FRACTION` of the units.
+        deletion: drop of the predicted class's log-odds for the top :data:`HEADLINE_FRACTION` of the
+            units (ranked toward the predicted class for ``"for"``, toward the other class for ``"against"``).
         random_deletion: mean drop for as many random units.
         random_movement: mean ``|drop|`` over every random removal (all draws and fractions).
+        direction: ``"for"``: the removed units are the explanation's evidence for the predicted class,
+            so their removal must lower its log-odds; ``"against"``: they are its evidence against it,
+            so their removal must raise them (a negative drop).
 
     Whether there is a verdict does not depend on the ranking under test (a wrong ranking must not
     escape into "no verdict" by removing nothing important): it asks whether removing units moves
@@ -91,7 +107,25 @@ def check(deletion: float, random_deletion: float, random_movement: float) -> bo
     """
     if random_movement < NEGLIGIBLE:
         return None
-    return deletion > NEGLIGIBLE and deletion > random_deletion + NEGLIGIBLE
+    claimed = 1.0 if direction == "for" else -1.0  # the way the explanation says removal moves the log-odds
+    return claimed * deletion > NEGLIGIBLE and claimed * deletion > claimed * random_deletion + NEGLIGIBLE
+
+
+def check_direction(scores: Sequence[float], sign: int, count: int, tie_breaks: Sequence[Sequence[int]]) -> str:
+    """Which of the explanation's claims the check tests: ``"for"`` or ``"against"`` (see :data:`RULE`).
+
+    ``"against"`` only when the top ``count`` units toward the predicted class (sign ``sign``) carry less
+    than :data:`NEGLIGIBLE` toward it while the top ``count`` toward the other class carry at least that
+    much: then the explanation's claim is "this modality only pushes against the decision", and removing
+    its "top" units for the decision (scores of about 0) would test nothing. A wrong ranking cannot escape
+    this way: a reversed one tested "against" removes the true evidence for the decision, which lowers the
+    log-odds instead of raising them, and fails.
+    """
+    def strongest(direction_sign: int) -> float:
+        orders = rankings(scores, direction_sign, tie_breaks)
+        return float(np.mean([sum(direction_sign * float(scores[i]) for i in order[:count]) for order in orders]))
+
+    return "against" if strongest(sign) < NEGLIGIBLE <= strongest(-sign) else "for"
 
 
 def unit_count(fraction: float, n: int) -> int:
@@ -127,12 +161,17 @@ def _curves(scores: Sequence[float], rng: np.random.Generator,
     counts = [unit_count(k, n) for k in FRACTIONS]
     draws = [[int(i) for i in rng.permutation(n)] for _ in range(RANDOM_DRAWS)]
     ranked = rankings(scores, sign, draws)
+    at = FRACTIONS.index(HEADLINE_FRACTION)
+    direction = check_direction(scores, sign, counts[at], draws)
+    # "against": the check removes the top units toward the other class (extra passes at one fraction only).
+    checked = ranked if direction == "for" else rankings(scores, -sign, draws)
     everything = frozenset(range(n))
     variants: list[frozenset[int]] = [frozenset(), everything]
     for sequence in [*ranked, *draws]:
         for count in counts:
             top = frozenset(sequence[:count])
             variants += [top, everything - top]
+    variants += [frozenset(sequence[:counts[at]]) for sequence in checked]
     unique = list(dict.fromkeys(variants))  # ties absent, the ranked orders repeat one another: evaluated once
     values = dict(zip(unique, evaluate(unique)))
     f_full, f_none = values[frozenset()], values[everything]
@@ -150,7 +189,7 @@ def _curves(scores: Sequence[float], rng: np.random.Generator,
     ranked_deletion = np.mean([deletion(s) for s in ranked], axis=0).tolist()
     ranked_insertion = np.mean([insertion(s) for s in ranked], axis=0).tolist()
     aopc, aopc_random = mean(ranked_deletion), mean(random_deletion)
-    at = FRACTIONS.index(HEADLINE_FRACTION)
+    checked_deletion = float(np.mean([sign * (f_full - values[frozenset(s[:counts[at]])]) for s in checked]))
     return {
         "n_units": n,
         "fractions": list(FRACTIONS),
@@ -163,9 +202,9 @@ def _curves(scores: Sequence[float], rng: np.random.Generator,
         "aopc_random": aopc_random,
         "f_full": f_full,
         "f_none": f_none,
-        "check": {"fraction": HEADLINE_FRACTION, "deletion": ranked_deletion[at],
+        "check": {"fraction": HEADLINE_FRACTION, "direction": direction, "deletion": checked_deletion,
                   "random_deletion": random_deletion[at], "random_movement": movement,
-                  "passed": check(ranked_deletion[at], random_deletion[at], movement)},
+                  "passed": check(checked_deletion, random_deletion[at], movement, direction)},
     }
 
 
@@ -326,7 +365,8 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """results.json ``aggregate.faithfulness``: mean curves and how many samples pass, per modality.
 
     ``None`` when no sample has a faithfulness block. Per modality: ``n`` (samples with units),
-    ``passed`` / ``failed`` (samples whose check passed / failed; the rest had no verdict), mean
+    ``passed`` / ``failed`` (samples whose check passed / failed; the rest had no verdict), ``against``
+    (of those with a verdict, the checks of evidence against the decision, see :data:`RULE`), mean
     ``deletion`` / ``random_deletion`` /
     ``insertion`` / ``random_insertion`` curves over those samples, mean ``aopc`` / ``aopc_random``
     and ``ratio`` = mean deletion / mean random deletion at the headline fraction (``None`` unless the
@@ -349,6 +389,8 @@ def summarise(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
             "n": len(curves),
             "passed": sum(c["check"]["passed"] is True for c in curves),
             "failed": sum(c["check"]["passed"] is False for c in curves),
+            "against": sum(c["check"]["passed"] is not None and c["check"].get("direction") == "against"
+                           for c in curves),
             **means,
             "aopc": mean(c["aopc"] for c in curves),
             "aopc_random": mean(c["aopc_random"] for c in curves),

@@ -62,7 +62,8 @@ class Method:
         produces: the per-sample results.json keys its ``explain`` returns.
         explain: ``explain(context) -> {key: plain-JSON value}`` for one sample.
         after: methods whose results (or shared values) it reads; they run first.
-        default: whether it runs when no method list is given (expensive ones may be opt-in).
+        default: whether it runs when no method list is given; expensive ones are opt-in
+            (``default=False``: they run when ``ExplainOptions.methods`` names them, ``--method NAME``).
         switch: name of a boolean :class:`ExplainOptions` field that turns the method off when
             false (``faithfulness`` → ``--no-faithfulness``); ``None``: always on when wanted.
         describe: ``describe(options) -> plain-JSON`` parameters of the method for results.json
@@ -81,6 +82,10 @@ class Method:
     def enabled(self, options: ExplainOptions) -> bool:
         """Whether ``options`` leave this method on (see ``switch``)."""
         return self.switch is None or bool(getattr(options, self.switch))
+
+    def selected(self, options: ExplainOptions) -> bool:
+        """Whether it runs when no method list is given: on by default, or asked for by name, and not switched off."""
+        return (self.default or self.name in options.methods) and self.enabled(options)
 
 
 def methods() -> dict[str, Method]:
@@ -121,7 +126,7 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
         special_ids: ``{"cls", "sep", "pad"}`` token ids.
         options: see :class:`reportgen.options.ExplainOptions`.
         names: the methods to run (their dependencies run too); default: every default method
-            that ``options`` leave switched on.
+            that ``options`` leave switched on, and those ``options.methods`` names.
         text: the sample's e-mail text (see :class:`SampleContext`).
         preprocessor: the preprocessor that made ``encoded`` (see :class:`SampleContext`).
 
@@ -130,9 +135,7 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
     """
     registered = methods()
     options = options or ExplainOptions()
-    wanted = set(names) if names is not None else {
-        n for n, m in registered.items() if m.default and m.enabled(options)
-    }
+    wanted = set(names) if names is not None else {n for n, m in registered.items() if m.selected(options)}
     unknown = wanted - set(registered)
     if unknown:
         from reportgen.errors import ReportgenError
@@ -164,6 +167,6 @@ def explain_sample(model: MMTD, encoded: Mapping[str, torch.Tensor], special_ids
 
 
 def method_parameters(options: ExplainOptions) -> dict[str, Any]:
-    """The results.json ``methods`` entries of the switched-on methods that state their parameters."""
+    """The results.json ``methods`` entries of the methods that run and state their parameters."""
     return {name: method.describe(options) for name, method in methods().items()
-            if method.describe is not None and method.enabled(options)}
+            if method.describe is not None and method.selected(options)}

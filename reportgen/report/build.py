@@ -22,7 +22,7 @@ from reportgen.report.sections.samples import (
     samples_section,
 )
 from reportgen.report.sections.summary import summary_section
-from reportgen.report.sections.trust import trust_section
+from reportgen.report.sections.trust import map_caveats, trust_section
 
 #: Fewer samples than this are drawn in this process: starting worker processes would cost more.
 PARALLEL_MIN_SAMPLES = 6
@@ -60,8 +60,10 @@ def build_document(results: dict[str, Any], *, attention_layer: int | None = Non
         ValueError: ``workers`` is below 1.
     """
     colour = colour_scale(results)
+    caveats = map_caveats(results)
     cards = [SampleInput(index=i, sample=s, methods=results["methods"], colour=colour,
-                         attention_layer=attention_layer, attention_head=attention_head, keep_figures=keep_figures)
+                         attention_layer=attention_layer, attention_head=attention_head, keep_figures=keep_figures,
+                         caveats=caveats)
              for i, s in enumerate(results["samples"])]
     with _drawing(cards, _worker_count(len(cards), workers, keep_figures), progress) as collect:
         summary = summary_section(results)

@@ -37,6 +37,22 @@ def validate_results(results: dict[str, Any], source: str = "results") -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ResultsError(f"{source}: invalid at '{where}': {error.message[:200]}")
+    _refuse_repeated_rows(results, source)
+
+
+def _refuse_repeated_rows(results: dict[str, Any], source: str) -> None:
+    """A row explained twice is not a valid results file (JSON Schema cannot say "unique by key").
+
+    The analysis never writes one; a hand-edited file that did would give two cards the same
+    anchor and asset names, and the report would contradict itself.
+    """
+    first_at: dict[Any, int] = {}
+    for index, sample in enumerate(results.get("samples") or []):
+        row = sample.get("row") if isinstance(sample, dict) else None
+        if row in first_at:
+            raise ResultsError(f"{source}: invalid at 'samples/{index}/row': row {row} is explained twice "
+                               f"(also at samples/{first_at[row]})")
+        first_at[row] = index
 
 
 def timestamp(deterministic: bool) -> str | None:

@@ -7,6 +7,7 @@ the decision weakened when units were removed, or strengthened when they were pu
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -148,8 +149,9 @@ def randomisation_figure(sanity: Mapping[str, Any], pass_limit: float) -> Figure
         ax.axhline(bound, color=WARNING_COLOUR, linewidth=0.9, linestyle="--",
                    label=f"pass band (±{pass_limit:g}): the last stage must end inside it" if bound > 0 else None)
     ax.set_ylim(-1.05, 1.05)
-    ax.set_xticks(x, labels=[plain("+ " + s["stage"] if i else s["stage"]) for i, s in enumerate(stages)],
-                  rotation=20, ha="right")
+    # Up to 7 stages side by side: names wrapped onto short lines read level, where slanted ones ran into each other.
+    ax.set_xticks(x, labels=[plain(textwrap.fill("+ " + s["stage"] if i else s["stage"], 14))
+                             for i, s in enumerate(stages)], fontsize=7)
     ax.set_xlabel("randomised, from the top of the model down (each stage adds to the ones before)")
     ax.set_ylabel("Spearman: original vs randomised")
     ax.set_title("Model-randomisation sanity check")

@@ -13,6 +13,8 @@ from reportgen.report.sections.trust import methods_blocks as trust_methods_bloc
 _SETTINGS = (("integrated_gradients", "Integrated Gradients settings"), ("attention", "Attention settings"),
              ("modality", "Modality settings"), ("language", "Language of each e-mail"),
              ("top_words", "Top-word settings"), ("sample_selection", "Sample selection"))
+#: Settings-table titles of other methods whose key does not read well capitalised.
+_TITLES = {"gradient_shap": "GradientSHAP settings"}
 
 
 def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Section:
@@ -47,6 +49,7 @@ def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Se
                   f"layer or head with --attention-layer / --attention-head (analyze stores one head; render can "
                   f"switch layers)."),
         *trust_methods_blocks(results, keep_figures=keep_figures),
+        *_gradient_shap_blocks(methods),
         Paragraph("Limitations: attributions explain this model on these e-mails, not spam in general; baselines "
                   "are a choice (a blank page is not 'no information'); the interval covers the sampling of e-mails, "
                   "not a different baseline."),
@@ -54,13 +57,25 @@ def methods_section(results: dict[str, Any], *, keep_figures: bool = True) -> Se
     # Every other method's parameters (what a registered method's ``describe`` wrote) get a table too,
     # so a new method is stated here without an edit to this module.
     known = {key for key, _ in _SETTINGS} | {"claims"}  # the claims are the rules listed above
-    others = [(key, f"{key.replace('_', ' ').capitalize()} settings") for key in sorted(methods)
+    others = [(key, _TITLES.get(key, f"{key.replace('_', ' ').capitalize()} settings")) for key in sorted(methods)
               if key not in known and isinstance(methods[key], dict)]
     for key, title in (*_SETTINGS, *others):
         if methods.get(key):
             blocks.append(Table(name=f"methods_{key}", caption=title, columns=["Setting", "Value"],
                                 rows=flatten(methods[key])))
     return Section(id="methods", title="Methods", kind="appendix", blocks=blocks)
+
+
+def _gradient_shap_blocks(methods: dict[str, Any]) -> list[Block]:
+    """What GradientSHAP is and what its agreement means (only when --method gradient_shap ran)."""
+    if not methods.get("gradient_shap"):
+        return []
+    return [Paragraph("GradientSHAP (Lundberg and Lee, 2017; Captum's GradientShap), run on request, averages the "
+                      "gradient times (e-mail minus reference) over random references near the report's baseline "
+                      "and random points on the straight line to the e-mail. Its expectation is Integrated "
+                      "Gradients averaged over those references, so its agreement with Integrated Gradients on each "
+                      "e-mail says how much the word and patch rankings depend on the exact baseline and on "
+                      "sampling; it is a second look, not an independent method.")]
 
 
 def _attention_layer_text(methods: dict[str, Any]) -> str:

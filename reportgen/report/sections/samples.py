@@ -9,7 +9,7 @@ built independently of each other (and of the rest of the report), so
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
 
@@ -48,6 +48,9 @@ class SampleInput:
     attention_head: int | None
     #: keep matplotlib figures on the blocks (asset export)
     keep_figures: bool
+    #: the caveat on the word ("text") and picture ("image", "occlusion") maps when the model-randomisation
+    #: check failed for them (:func:`reportgen.report.sections.trust.map_caveats`)
+    caveats: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -76,6 +79,10 @@ class SampleInput:
     def unreliable(self) -> str:
         """The caption prefix of every colour that comes from an unconverged IG ("" when converged)."""
         return "Unreliable: Integrated Gradients did not converge for this e-mail. " if self.flagged else ""
+
+    def caveat(self, key: str) -> str:
+        """The caption prefix of a map whose modality failed the model-randomisation check ("" otherwise)."""
+        return f"{self.caveats[key]} " if key in self.caveats else ""
 
     @property
     def about(self) -> str:
@@ -201,8 +208,8 @@ def _highlighted_text(context: SampleInput) -> list[Block]:
                if context.sample.get("text_missing") else [])
     return [*missing, HighlightedText(
         name=f"{context.asset_prefix}-words",
-        caption=f"{context.unreliable}Each word is coloured by how much it moved the spam score (log-odds; red toward "
-                f"spam, blue toward ham) on the report's one scale. "
+        caption=f"{context.unreliable}{context.caveat('text')}Each word is coloured by how much it moved the spam "
+                f"score (log-odds; red toward spam, blue toward ham) on the report's one scale. "
                 f"{wording.strongest_word_caption(context.sample['words'])}{unread_note}",
         spans=spans, legend=legend, unread=unread, lang=language_tag(context.sample.get("language")))]
 
@@ -256,14 +263,17 @@ def _image_attribution(context: SampleInput) -> list[Block]:
     sample, colour = context.sample, context.colour
     strongest = max((abs(float(v)) for row in sample["image_scores"] for v in row), default=0.0)
     alt = (f"{context.unreliable}Picture of {context.about} with its Integrated Gradients heatmap on top; "
-           f"{_strongest_patch(sample['image_scores'])}.")
+           f"{_strongest_patch(sample['image_scores'])}.{_alt_caveat(context, 'image')}")
     note = (f" The strongest patch moved the score by {wording.magnitude(strongest)} — negligible, so nothing is "
             f"coloured." if strongest < colour["noise_floor"] else
             f" The strongest patch moved the score by {wording.magnitude(strongest)}.")
+    # A map that failed the randomisation check is not called "where the model found evidence".
+    what = ("Integrated Gradients scores of the picture's patches (log-odds on the report's one scale)"
+            if "image" in context.caveats else
+            "Where in the picture the model found evidence (Integrated Gradients, log-odds on the report's one scale)")
     return [context.raster(
         "image_ig",
-        f"{context.unreliable}Where in the picture the model found evidence (Integrated Gradients, log-odds on the "
-        f"report's one scale): red areas pushed toward spam, blue toward ham.{note}",
+        f"{context.unreliable}{context.caveat('image')}{what}: red areas pushed toward spam, blue toward ham.{note}",
         alt,
         figures.image_overlay_figure(sample.get("picture"), sample["image_scores"], signed=True,
                                      title="Integrated Gradients" + (" (unreliable)" if context.flagged else ""),
@@ -421,11 +431,11 @@ def _occlusion(context: SampleInput) -> list[Block]:
     return [
         context.raster(
             "occlusion",
-            "Second opinion: how much the spam score drops when each patch alone is filled with the blank "
-            "picture (occlusion, log-odds on the report's one scale); red patches pushed toward spam, blue toward "
-            "ham. Compare with the Integrated Gradients map above.",
+            f"{context.caveat('occlusion')}Second opinion: how much the spam score drops when each patch alone is "
+            "filled with the blank picture (occlusion, log-odds on the report's one scale); red patches pushed toward "
+            "spam, blue toward ham. Compare with the Integrated Gradients map above.",
             f"Picture of {context.about} with its occlusion heatmap on top; "
-            f"{_strongest_patch(occlusion['image_scores'])}.",
+            f"{_strongest_patch(occlusion['image_scores'])}.{_alt_caveat(context, 'occlusion')}",
             figures.image_overlay_figure(sample.get("picture"), occlusion["image_scores"], signed=True,
                                          title="Occlusion", limit=context.colour["limit"],
                                          noise_floor=context.colour["noise_floor"], show_picture=False)),
@@ -438,7 +448,40 @@ def _occlusion(context: SampleInput) -> list[Block]:
     ]
 
 
+def _gradient_shap(context: SampleInput) -> list[Block]:
+    """GradientSHAP's agreement with Integrated Gradients, one line (only when --method gradient_shap ran)."""
+    shap = context.sample.get("gradient_shap")
+    if not shap:
+        return []
+
+    def compared(agreement: dict[str, Any] | None, units: str) -> str | None:
+        if agreement is None or agreement["spearman"] is None:
+            return None
+        overlap = "" if agreement["top5_overlap"] is None else f" (top-5 overlap {pct(agreement['top5_overlap'])})"
+        return f"{agreement['spearman']:.2f} for the {units}{overlap}"
+
+    parts = [part for part in (compared(shap["agreement"]["text"], "words"),
+                               compared(shap["agreement"]["image"], "picture patches")) if part]
+    samples = context.methods.get("gradient_shap", {}).get("n_samples")
+    ig = context.sample["integrated_gradients"]
+    gap = ig_relative_delta(shap["delta"], ig["f_input"], ig["f_baseline"])
+    # GradientSHAP is a Monte Carlo estimate: its gap is measured and said, like IG's.
+    sum_check = (f"Its scores add up to the e-mail's change from the baseline within {pct(gap)}." if not ig_flagged(
+        shap["delta"], ig["f_input"], ig["f_baseline"]) else
+        f"Its scores miss the e-mail's change from the baseline by {pct(gap)} (Integrated Gradients is held to "
+        f"{pct(IG_RELATIVE_DELTA_LIMIT)}): a rough estimate; more samples (--gshap-samples) steady it.")
+    agreement = ("rank correlation with Integrated Gradients " + " and ".join(parts) if parts
+                 else "no rank correlation with Integrated Gradients can be computed (too few units or all zero)")
+    about = f" ({samples} samples around the baseline)" if samples else ""
+    return [Paragraph(f"Second opinion from GradientSHAP{about}: {agreement}. {sum_check}")]
+
+
 # ------------------------------------------------------------------------------- alt-text numbers
+
+
+def _alt_caveat(context: SampleInput, key: str) -> str:
+    """The map's caveat for its alt text (" " + the sentence, or ""): a screen reader hears what the caption says."""
+    return f" {context.caveats[key]}" if key in context.caveats else ""
 
 
 def _argmax(grid: list[list[float]]) -> tuple[int, int]:
@@ -474,5 +517,5 @@ def _most(tokens: list[str], weights: list[float], *, weight: bool = True) -> st
 #: The blocks of every e-mail's card, in reading order.
 SAMPLE_BLOCKS: tuple[Callable[[SampleInput], list[Block]], ...] = (
     _decision, _facts, _highlighted_text, _image_attribution, _image_rollout, _modality, _top_words, _attention,
-    _ig_convergence, _occlusion, faithfulness_blocks,
+    _ig_convergence, _occlusion, _gradient_shap, faithfulness_blocks,
 )

@@ -61,6 +61,10 @@ def _modality_clause(modality: str, entry: dict[str, Any] | None, fractions: lis
         tally = f"the check passes for {passed} of {wording.count(judged, 'e-mail')}"
         if silent:
             tally += f" ({silent} more give no verdict: removing their {units} hardly moves the decision)"
+        against = int(entry.get("against", 0))
+        if against:
+            tally += (f"; for {against} of the {judged} the explanation found only evidence against the decision in "
+                      f"the {units}, and the check tested that instead")
         if failed >= passed:
             tally += f", so the {units} ranking is not shown to be faithful"
     return f"{effect}; {tally}"
@@ -71,6 +75,36 @@ def _verdicts(sanity: dict[str, Any]) -> dict[str, bool | None]:
     if "verdicts" in sanity:
         return {m: sanity["verdicts"].get(m) for m in ("text", "image")}
     return {m: sanity["passed"] for m in ("text", "image")}
+
+
+#: What a card says on an attribution map when the model-randomisation check failed for its modality.
+_MAP_CAVEATS = {
+    "text": "Read with care: the model-randomisation check failed for words — these word colours keep much of their "
+            "pattern on a model with random weights, so they partly show the words themselves rather than what the "
+            "model learnt.",
+    "image": "Read with care: the model-randomisation check failed for pictures — this map keeps much of its pattern "
+             "on a model with random weights, so it partly shows where the picture is not blank rather than what "
+             "the model learnt.",
+    # The check re-ran Integrated Gradients, not occlusion: the occlusion map's caveat says only that.
+    "occlusion": "Read with care: the model-randomisation check failed for pictures (it was run on the Integrated "
+                 "Gradients map above, not on this one), so agreeing with that map is no evidence of what the model "
+                 "learnt.",
+}
+
+
+def map_caveats(results: dict[str, Any]) -> dict[str, str]:
+    """The caveat each e-mail card puts on its word and picture maps, from ``aggregate.sanity``'s verdicts.
+
+    Returns:
+        ``{"text": …}`` when the words failed the model-randomisation check, ``{"image": …, "occlusion": …}``
+        when the picture patches did (all three when both did); empty when the check passed, compared nothing
+        or was not run.
+    """
+    sanity = results["aggregate"].get("sanity")
+    if sanity is None:
+        return {}
+    failed = {m for m, verdict in _verdicts(sanity).items() if verdict is False}
+    return {key: text for key, text in _MAP_CAVEATS.items() if ("image" if key == "occlusion" else key) in failed}
 
 
 def _largest(sanity: dict[str, Any], modality: str) -> float | None:
@@ -201,7 +235,13 @@ def _verdict_text(curves: dict[str, Any] | None) -> str:
     if not curves:
         return "none"
     passed = curves["check"]["passed"]
-    return "no verdict" if passed is None else "passed" if passed else "failed"
+    verdict = "no verdict" if passed is None else "passed" if passed else "failed"
+    return f"{verdict} (against)" if _against(curves) and passed is not None else verdict
+
+
+def _against(curves: dict[str, Any]) -> bool:
+    """Whether the check tested the explanation's evidence against the decision (files before it: never)."""
+    return curves["check"].get("direction", "for") == "against"
 
 
 def _agreement_cells(occlusion: dict[str, Any] | None, modality: str) -> list[Any]:
@@ -234,7 +274,10 @@ def _per_sample_table(samples: list[dict[str, Any]]) -> Table:
         caption="Per e-mail: the drop of the predicted class's log-odds when the top 10 % of the words (patches) "
                 "are removed vs 10 % at random, the check's verdict, and how well occlusion agrees with Integrated "
                 "Gradients (Spearman rank correlation, share of the top five in common). Good: the top-10 % drop "
-                "clearly above the random one; correlations and overlaps near 1.",
+                "clearly above the random one; correlations and overlaps near 1. “(against)”: the explanation "
+                "found nothing in that part pushing toward the decision, only against it, so the top 10 % toward "
+                "the other class were removed and the log-odds should rise instead (good: a negative drop below "
+                "the random one).",
         columns=["Row", "Words: top 10 %", "random 10 %", "verdict", "Patches: top 10 %", "random 10 %", "verdict",
                  "Words ρ", "top-5", "Patches ρ", "top-5"],
         rows=rows, decimals=2, links=[f"#sample-{i + 1}" for i in range(len(samples))])
@@ -297,7 +340,14 @@ def sample_blocks(context: Any) -> list[Block]:
     parts = []
     for modality in ("text", "image"):
         curves = faithfulness.get(modality)
-        if curves:
+        if curves and _against(curves):
+            check = curves["check"]
+            other = "ham" if faithfulness["predicted"] == "spam" else "spam"
+            parts.append(f"the {_SHORT[modality]} hold no evidence for {faithfulness['predicted']}, so the check "
+                         f"removed the top 10 % toward {other}: the {faithfulness['predicted']} log-odds change by "
+                         f"{_cell(-check['deletion']):+.2f}, by {_cell(-check['random_deletion']):+.2f} for 10 % at "
+                         f"random (good: a clearly larger rise; {_verdict_text(curves).split(' (')[0]})")
+        elif curves:
             check = curves["check"]
             parts.append(f"top 10 % of the {_SHORT[modality]} {check['deletion']:+.2f} vs random "
                          f"{check['random_deletion']:+.2f} ({_verdict_text(curves)})")
@@ -328,17 +378,23 @@ def methods_blocks(results: dict[str, Any], *, keep_figures: bool) -> list[Block
             f"({faithfulness['blank_patch']}) are not counted. Verdict: {faithfulness['check']}."))
     sanity = results["aggregate"].get("sanity")
     if methods.get("sanity") and sanity is not None:
+        described = methods["sanity"]
+        stages = [stage["stage"] for stage in sanity["randomisation"]]
+        cost = f"; {described['cost']}" if described.get("cost") else ""
         blocks.append(Paragraph(
-            f"Model-randomisation sanity check ({methods['sanity']['reference']}): the weights of "
-            f"{methods['sanity']['stage_modules']} are {methods['sanity']['randomisation']}; "
-            f"{methods['sanity']['explanation']}. Rule: {sanity['rule']}. Result: "
+            f"Model-randomisation sanity check ({described['reference']}): on a copy of the model, "
+            f"{wording.count(len(stages), 'cumulative stage')} randomise the weights from the top down ("
+            f"{', '.join(stages)}); the stages are {described['stage_modules']}. Weights: "
+            f"{described['randomisation']}; {described['explanation']}{cost}. Rule: {sanity['rule']}. Result: "
             + "; ".join(f"{_UNITS[m]} {_VERDICT_WORDS[v]}" for m, v in _verdicts(sanity).items()) + "."))
         limit = float(methods["sanity"].get("pass_limit", _DEFAULT_PASS_LIMIT))
         blocks.append(chart(
             "sanity_randomisation",
             "Spearman correlation between each checked e-mail's original explanation and the one on a model "
             "whose weights are randomised from the top down (dots: e-mails; lines: means). Good: it falls from 1 "
-            f"(unchanged) toward 0 and ends inside the band ±{limit:g}; an explanation that stays near 1 — or "
+            f"(unchanged) toward 0 and ends inside the band ±{limit:g} at the last stage"
+            + (f" ({sanity['randomisation'][-1]['stage']})" if sanity["randomisation"] else "")
+            + "; an explanation that stays near 1 — or "
             "near −1, the same pattern with its sign flipped — does not depend on what the model learnt. Here: "
             + "; ".join(_stage_result(sanity, m) for m in ("text", "image")) + ".",
             "Line chart of rank correlation between original and randomised explanations per randomisation stage.",
