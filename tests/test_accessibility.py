@@ -79,6 +79,14 @@ def page(report: dict[str, Path]) -> Any:
     return tinyhtml5.parse(report["html"].read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="module")
+def pdf_pages(report: dict[str, Path]) -> list[str]:
+    """The text of each page of the PDF (pypdf reads it once for the tests that need it)."""
+    from pypdf import PdfReader
+
+    return [p.extract_text() for p in PdfReader(str(report["pdf"])).pages]
+
+
 def _classes(element: Any) -> list[str]:
     return (element.get("class") or "").split()
 
@@ -216,23 +224,19 @@ def test_sample_cards_are_open_without_script(page: Any) -> None:
     assert not list(page.iter(f"{XHTML}script"))
 
 
-def test_paged_media_css_is_given_to_weasyprint_only(report: dict[str, Path]) -> None:
+def test_paged_media_css_is_given_to_weasyprint_only(report: dict[str, Path], pdf_pages: list[str]) -> None:
     html = report["html"].read_text(encoding="utf-8")
     for weasyprint_only in ("string-set", "string(", "target-counter", "leader(", "@top-", "@bottom-"):
         assert weasyprint_only not in html
-    from pypdf import PdfReader
-
-    pages = [p.extract_text() for p in PdfReader(str(report["pdf"])).pages]
+    pages = pdf_pages
     # ... yet the PDF has it: page numbers in the footer and in the contents.
     assert f"Page 1 of {len(pages)}" in pages[0]
     contents = next(text for text in pages if "Contents" in text)
     assert re.search(r"Summary\s*\.{5,}\s*1\b", contents)
 
 
-def test_pdf_page_one_is_the_summary_and_contents_follow(report: dict[str, Path]) -> None:
-    from pypdf import PdfReader
-
-    pages = [p.extract_text() for p in PdfReader(str(report["pdf"])).pages]
+def test_pdf_page_one_is_the_summary_and_contents_follow(pdf_pages: list[str]) -> None:
+    pages = pdf_pages
     assert "Spam detector explanation report" in pages[0]
     assert "Summary" in pages[0] and "This report explains how the e-mail spam detector" in pages[0]
     assert "Contents" not in pages[0]

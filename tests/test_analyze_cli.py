@@ -138,6 +138,32 @@ def test_analyze_writes_valid_results_with_every_prediction_and_the_default_samp
     assert "leading source: " in result.output.splitlines()[-1]
 
 
+@pytest.mark.parametrize("split,method", [("fold:1", "mmtd"), ("stratified:2/3", "stratified")])
+def test_split_is_declared_in_the_schema_and_a_malformed_one_is_refused(world, stand_in, tmp_path, split, method):
+    from reportgen.errors import ResultsError
+    from reportgen.results.io import validate_results
+
+    out = tmp_path / "out"
+    result = _invoke("analyze", *_args(world, out, "--split", split, "--samples", "1:1"))
+    assert result.exit_code == 0, result.output
+    results = load_results(out / "results.json")  # validates against the schema
+    written = results["dataset"]["split"]
+    assert written["method"] == method and written["n_used"] == len(results["predictions"])
+    for path, value in [(("fold",), "one"), (("method",), "random"), (("n_fold_rows",), -1),
+                        (("derivation",), None), (("surprise",), 1)] + (
+            [(("row_count_check", "ok"), "yes"), (("folds",), 4)] if method == "mmtd" else [(("first_row",), 0)]):
+        broken = json.loads(json.dumps(results))
+        where = broken["dataset"]["split"]
+        for key in path[:-1]:
+            where = where[key]
+        if value is None:
+            where.pop(path[-1])
+        else:
+            where[path[-1]] = value
+        with pytest.raises(ResultsError, match="dataset/split"):
+            validate_results(broken)
+
+
 def test_selection_options_combine_and_rows_alone_explain_those_rows(world, stand_in, tmp_path):
     out = tmp_path / "out"
     result = _invoke("analyze", *_args(world, out, "--samples", "1:0", "--explain-rows", "9,4",
@@ -377,7 +403,9 @@ def test_a_second_run_into_the_same_out_replaces_only_reportgens_files(world, st
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
-    args = _args(world, out, "--format", "json", "--export-assets", "--samples", "0:1", "--deterministic")
+    # No e-mail explained: the assets folder then holds the aggregate charts and tables only, which is
+    # all this test needs of it (drawing and exporting a card's charts twice cost most of its time).
+    args = _args(world, out, "--format", "json", "--export-assets", "--samples", "0:0", "--deterministic")
     assert _invoke("run", *args).exit_code == 0
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert any(p.parts[0] == "assets" for p in first)

@@ -291,6 +291,7 @@ def test_original_state_dict_of_base_model_is_the_431_entry_layout() -> None:
     assert {k: list(v.shape) for k, v in state.items()} == {e["key"]: e["shape"] for e in layout}
 
 
+@pytest.mark.slow  # a full-size (1.1 GB) checkpoint written and read back: the slow step of .ci/run
 def test_full_size_checkpoint_passes_inspect(tmp_path: Path) -> None:
     """A base-size (≈1.1 GB) checkpoint from the shared layout: all 431 entries accounted for."""
     layout = json.loads(_layout_file().read_text())["layout"]

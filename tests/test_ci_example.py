@@ -50,6 +50,7 @@ def test_workflow_is_valid_yaml_with_the_steps_ci_needs() -> None:
     command = _reportgen_command()
     assert command[:2] == ["reportgen", "run"]
     assert command[command.index("--format") + 1] == "html,pdf,json" and "--deterministic" in command
+    assert "--redact-paths" in command  # the uploaded artefact must not show the runner's folders
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"].rstrip("/") == command[command.index("--out") + 1]
     assert upload["with"]["if-no-files-found"] == "error"
@@ -85,6 +86,11 @@ def test_workflow_command_works_on_the_demo_data(tmp_path: Path, monkeypatch: py
     assert published == ["report.html", "report.pdf", "results.json"]
     results = load_results(report / "results.json")
     assert len(results["predictions"]) == 200 and len(results["samples"]) == 6
+    assert results["generator"]["paths_redacted"] is True
+    folders = {str(tmp_path), str(Path(command[command.index("--checkpoint") + 1]).parent)}
+    for name in ("results.json", "report.html"):  # the uploaded files name no folder of the runner
+        text = (report / name).read_text(encoding="utf-8")
+        assert not [folder for folder in folders if folder in text], name
     last = result.stdout.splitlines()[-1]
     assert last.startswith("done: 200 predictions (accuracy ") and last.endswith("/")
     assert Path(last.rsplit("; files in ", 1)[1]).resolve() == report.resolve()

@@ -68,6 +68,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"out": out, "output": result.output, "results": results, "frame": frame, "elapsed": elapsed}
 
 
+@pytest.mark.slow
 def test_demo_announces_each_file_in_the_order_it_was_written(demo_run: dict) -> None:
     lines = demo_run["output"].splitlines()
     wrote = [line for line in lines if line.startswith("wrote ")]

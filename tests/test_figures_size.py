@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from reportgen.report import build_document
+from reportgen.report.document import Report
 from reportgen.report import figures as F
 from reportgen.report.assets import coloured_words_figures
 from reportgen.report.render import render_html
@@ -25,6 +25,12 @@ GOAL_BYTES_PER_SAMPLE = 150_000
 @pytest.fixture(scope="module")
 def results() -> dict:
     return make_results(3, n_predictions=12)
+
+
+@pytest.fixture(scope="module")
+def document(results: dict) -> Report:
+    """The report of ``results``, figures kept (built once for the tests that read it)."""
+    return build_document(results)
 
 
 def _image(data: bytes) -> np.ndarray:
@@ -60,7 +66,7 @@ def test_palette_rasters_stay_close_to_the_full_colour_drawing(results: dict) ->
         F.figure_to_png_bytes(fig, colours=1000)
 
 
-def test_a_card_shows_its_picture_once(results: dict) -> None:
+def test_a_card_shows_its_picture_once(results: dict, document: Report) -> None:
     sample = results["samples"][0]
     assert F.decode_picture(sample["picture"]) is F.decode_picture(sample["picture"])  # decoded once
     assert not F.decode_picture(sample["picture"]).flags.writeable  # shared: nobody may draw into it
@@ -68,7 +74,6 @@ def test_a_card_shows_its_picture_once(results: dict) -> None:
     assert len(alone.axes) == 2  # the overlay and its colour bar, no colour copy of the picture
     underlay, overlay = alone.axes[0].images  # the map still lies over the (grey) picture
     assert underlay.get_array().shape == F.decode_picture(sample["picture"]).shape[:2]
-    document = build_document(results)
     card = document.samples[0]
     overlays = [b for b in card.blocks if getattr(b, "name", "").endswith(("image_ig", "image_rollout"))]
     assert len(overlays) == 2
@@ -92,11 +97,10 @@ def test_html_per_explained_email_stays_under_the_goal() -> None:
     assert 20_000 < per_sample <= GOAL_BYTES_PER_SAMPLE, per_sample
 
 
-def test_coloured_words_figure_uses_the_page_colours_in_text_order(results: dict) -> None:
+def test_coloured_words_figure_uses_the_page_colours_in_text_order(document: Report) -> None:
     from matplotlib.colors import to_hex
     from matplotlib.patches import Rectangle
 
-    document = build_document(results)
     figures = coloured_words_figures(document)
     names = [f"row-{s.row:05d}-words" for s in document.samples]
     assert list(figures) == names
@@ -124,14 +128,3 @@ def test_coloured_words_figure_wraps_long_text_inside_the_figure() -> None:
     assert unread and "".join(unread).endswith("…") and len(" ".join(unread)) <= 300
     assert F.figure_to_svg(fig) == F.figure_to_svg(F.coloured_words_figure(
         words, legend, title="Row 7", legend_title="Word colours:", unread="x " * 400))
-
-
-def test_exported_assets_are_named_by_row(tmp_path: Path, results: dict) -> None:
-    from reportgen.report.render import render_report
-
-    written = render_report(results, tmp_path, ("html",), export_assets=True, deterministic=True)
-    names = {p.name for p in written["assets"].iterdir()}
-    for sample in results["samples"]:
-        row = f"row-{sample['row']:05d}"
-        assert {f"{row}-words.svg", f"{row}-words.pdf", f"{row}-image_ig.svg", f"{row}-modality.csv"} <= names
-    assert not [n for n in names if n.startswith("sample-")]

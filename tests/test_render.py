@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from reportgen.errors import ReportgenError, ResultsError
-from reportgen.report.render import render_html, render_pdf_bytes, render_report
+from reportgen.report.render import render_pdf_bytes, render_report
 from reportgen.results.io import save_results
 from tests.results_fixture import make_results
 
@@ -66,8 +68,32 @@ def results() -> dict:
 
 
 @pytest.fixture(scope="module")
-def rendered(results: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return render_report(results, tmp_path_factory.mktemp("report"), ("json", "html", "pdf"), deterministic=True)
+def rendering(results: dict, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Any]:
+    """The fixture's report written once, and the fetcher its PDF renderer used (which URLs it was asked for).
+
+    SOURCE_DATE_EPOCH unset: reportgen pins the PDF's font dates itself (see the byte-identity test).
+    """
+    import reportgen.report.render as render
+
+    real, fetchers = render.render_pdf_bytes, []
+
+    def recording(*args: Any, **kwargs: Any) -> tuple[bytes, Any]:
+        pdf, fetcher = real(*args, **kwargs)
+        fetchers.append(fetcher)
+        return pdf, fetcher
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SOURCE_DATE_EPOCH", raising=False)
+        patch.setattr(render, "render_pdf_bytes", recording)
+        written = render_report(results, tmp_path_factory.mktemp("report"), ("json", "html", "pdf"),
+                                deterministic=True)
+    assert len(fetchers) == 1
+    return written, fetchers[0]
+
+
+@pytest.fixture(scope="module")
+def rendered(rendering: tuple[dict[str, Path], Any]) -> dict[str, Path]:
+    return rendering[0]
 
 
 def test_writes_the_requested_files(rendered: dict[str, Path]) -> None:
@@ -130,11 +156,8 @@ def test_pdf_has_pages_titles_and_a_samples_words(results: dict, rendered: dict[
     assert re.search(r"Methods\s*\.+\s*\d+", text)
 
 
-def test_pdf_renderer_fetches_only_data_uris(results: dict) -> None:
-    from reportgen.report import build_document
-
-    html = render_html(build_document(make_results(1, n_predictions=4)), print_mode=True)
-    _, fetcher = render_pdf_bytes(html)
+def test_pdf_renderer_fetches_only_data_uris(rendering: tuple[dict[str, Path], Any]) -> None:
+    _, fetcher = rendering
     assert fetcher.requested and all(url.startswith("data:") for url in fetcher.requested)
     assert fetcher.refused == []
 
@@ -150,31 +173,22 @@ def test_fetcher_refuses_outside_resources(tmp_path: Path) -> None:
     assert "https://example.invalid/a" in fetcher.refused
 
 
-def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[str, Path], tmp_path: Path) -> None:
+def test_deterministic_render_is_byte_identical(results: dict, rendered: dict[str, Path], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Also a regression test: fontTools stamped every embedded font subset with the current second,
+    # so two deterministic renders of the same report a second apart gave different PDFs. (This was
+    # test_pdf_bytes_do_not_depend_on_the_second_they_are_written, which rendered a third PDF for it.)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    time.sleep(max(0.0, rendered["pdf"].stat().st_mtime + 1.1 - time.time()))  # a second after the first
     again = render_report(results, tmp_path, ("html", "pdf"), deterministic=True)
     assert again["html"].read_bytes() == rendered["html"].read_bytes()
     assert again["pdf"].read_bytes() == rendered["pdf"].read_bytes()
-
-
-def test_pdf_bytes_do_not_depend_on_the_second_they_are_written(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Regression: fontTools stamped every embedded font subset with the current second, so two
-    # deterministic renders of the same HTML a second apart gave different PDFs.
-    import time
-
-    from reportgen.report import build_document
-
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    html = render_html(build_document(make_results(0, n_predictions=4)), print_mode=True)
-    first, _ = render_pdf_bytes(html)
-    time.sleep(1.1)
-    second, _ = render_pdf_bytes(html)
-    assert first == second
     assert "SOURCE_DATE_EPOCH" not in os.environ, "the environment is restored"
 
 
 def test_source_date_epoch_is_the_render_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")
-    out = render_report(make_results(1, n_predictions=4), tmp_path, "html", deterministic=True)
+    out = render_report(make_results(0, n_predictions=4), tmp_path, "html", deterministic=True)  # no card needed
     assert "Rendered 2001-09-09T01:46:40Z" in out["html"].read_text(encoding="utf-8")
 
 
@@ -215,17 +229,22 @@ def test_cli_render_writes_html_from_results_json(tmp_path: Path) -> None:
     assert head.exit_code == 1 and "--attention-head 2" in head.output and not (tmp_path / "r3").exists()
 
 
-def test_export_assets_writes_every_figure_and_table(tmp_path: Path) -> None:
-    results = make_results(1, n_predictions=4)
+def test_export_assets_writes_every_figure_and_table(results: dict, tmp_path: Path) -> None:
+    # (Also the test that each e-mail's files carry its own row: it was test_figures_size's
+    # test_exported_assets_are_named_by_row, which exported a second report for it.)
     written = render_report(results, tmp_path, (), export_assets=True)
     assets = written["assets"]
     names = {p.name for p in assets.iterdir()}
-    # An e-mail's files are named by its data row, so they keep their names when other e-mails are chosen.
-    row = f"row-{results['samples'][0]['row']:05d}"
-    for stem in ("confusion_matrix", "roc", f"{row}-image_ig", f"{row}-ig_convergence", f"{row}-words"):
+    for stem in ("confusion_matrix", "roc"):
         assert {f"{stem}.svg", f"{stem}.pdf"} <= names
-    for stem in ("metrics", "top_words_spam", "sample_index", f"{row}-modality"):
+    for stem in ("metrics", "top_words_spam", "sample_index"):
         assert {f"{stem}.csv", f"{stem}.tex"} <= names
+    # An e-mail's files are named by its data row, so they keep their names when other e-mails are chosen.
+    for sample in results["samples"]:
+        row = f"row-{sample['row']:05d}"
+        for stem in (f"{row}-image_ig", f"{row}-ig_convergence", f"{row}-words"):
+            assert {f"{stem}.svg", f"{stem}.pdf"} <= names
+        assert {f"{row}-modality.csv", f"{row}-modality.tex"} <= names
     assert not any(name.startswith("sample-") for name in names)
     assert not (tmp_path / "report.html").exists()
 

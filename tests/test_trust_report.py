@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import warnings
 
@@ -87,6 +88,13 @@ def document(results: dict) -> Report:
     return build_document(results)
 
 
+@functools.cache
+def _sanity_report(sanity: str) -> Report:
+    """The report of three e-mails whose randomisation check ended ``sanity`` ("passed", "failed" or "mixed"),
+    built once per outcome for the tests below that only read it (each build draws every chart)."""
+    return build_document(with_checks(make_results(3, n_predictions=10), sanity=sanity))
+
+
 def _text(blocks) -> str:
     return " ".join(b.text for b in blocks if isinstance(b, Paragraph))
 
@@ -107,7 +115,7 @@ def test_summary_answers_the_trust_question_with_the_numbers_shown_below(results
 
 
 def test_a_failed_randomisation_check_is_said_plainly() -> None:
-    document = build_document(with_checks(make_results(2, n_predictions=10), sanity="failed"))
+    document = _sanity_report("failed")
     summary = _text(document.section("summary").blocks)
     assert "the explanations keep their pattern when the model's weights are randomised (rank correlation " \
            "+0.95 with the original)" in summary
@@ -115,7 +123,7 @@ def test_a_failed_randomisation_check_is_said_plainly() -> None:
 
 
 def test_a_picture_map_that_only_flips_sign_is_not_called_changed() -> None:
-    document = build_document(with_checks(make_results(2, n_predictions=10), sanity="mixed"))
+    document = _sanity_report("mixed")
     summary = _text(document.section("summary").blocks)
     assert ("the word explanations change completely when the model's weights are randomised (rank correlation "
             "with the original 0.10 at most in size), as they should, but the picture explanations keep their "
@@ -201,7 +209,7 @@ def _maps(card) -> dict[str, object]:
 def test_each_cards_maps_carry_the_randomisation_caveat_exactly_when_their_modality_failed(sanity, failed) -> None:
     results = with_checks(make_results(3, n_predictions=10), sanity=sanity)
     assert {m for m, v in results["aggregate"]["sanity"]["verdicts"].items() if v is False} == failed
-    document = build_document(results)
+    document = _sanity_report(sanity)  # the report of these results
     assert len(document.samples) == 3
     for card in document.samples:
         maps = _maps(card)
@@ -233,7 +241,7 @@ def test_no_caveat_when_the_check_compared_nothing_or_did_not_run(verdicts) -> N
 
 
 def test_methods_appendix_names_the_stages_that_ran_and_their_cost() -> None:
-    document = build_document(with_checks(make_results(2, n_predictions=10)))
+    document = _sanity_report("passed")
     text = _text(document.section("methods").blocks)
     assert ("7 cumulative stages randomise the weights from the top down (classifier, pooler, fusion layer, top "
             "encoder layer, top half of the encoder layers, all encoder layers, embeddings)") in text
@@ -244,10 +252,10 @@ def test_methods_appendix_names_the_stages_that_ran_and_their_cost() -> None:
     assert "ends inside the band ±0.5 at the last stage (embeddings)" in chart.caption
 
 
-def test_a_check_of_evidence_against_the_decision_is_worded_as_a_rise_and_marked_in_the_table(results: dict) -> None:
+def test_a_check_of_evidence_against_the_decision_is_worded_as_a_rise_and_marked_in_the_table() -> None:
     # A ham decision whose picture only pushed toward spam: the check removed the top spam patches and the
     # ham log-odds rose by 0.70 (random 10 %: 0.05). The card must not read this as a drop that failed.
-    changed = copy.deepcopy(results)
+    changed = with_checks(make_results(2, n_predictions=10))  # two cards to draw, not the module's four
     sample = changed["samples"][0]
     sample["faithfulness"]["predicted"] = "ham"
     sample["faithfulness"]["image"]["check"].update(direction="against", deletion=-0.70, random_deletion=-0.05,

@@ -17,6 +17,15 @@ RASTER_DPI = 150
 
 
 @dataclass
+class TextRun:
+    """A stretch of a paragraph in one language: e-mail words keep their e-mail's language."""
+
+    text: str
+    #: BCP 47 ``lang`` of the run ("" = the page's English)
+    lang: str = ""
+
+
+@dataclass
 class Paragraph:
     """A paragraph of plain text; ``kind`` is "text", "lead" or "warning"."""
 
@@ -24,6 +33,14 @@ class Paragraph:
 
     text: str
     kind: str = "text"
+    #: ``text`` cut into runs where it quotes e-mail words (each in its e-mail's language); empty = one
+    #: English run. Build with :meth:`from_runs` so that ``text`` stays their concatenation.
+    runs: list[TextRun] = field(default_factory=list)
+
+    @classmethod
+    def from_runs(cls, runs: list[TextRun], kind: str = "text") -> Paragraph:
+        """A paragraph made of ``runs`` (its ``text`` is their concatenation)."""
+        return cls("".join(run.text for run in runs), kind, list(runs))
 
 
 @dataclass
@@ -80,6 +97,9 @@ class Table:
     decimals: int = 3
     #: per row: the in-page anchor the first cell links to ("" = no link)
     links: list[str] = field(default_factory=list)
+    #: per row, per cell: the BCP 47 ``lang`` of a cell holding e-mail words ("" = the page's English);
+    #: empty when no cell does. A screen reader reads "gratis" or "деньги" by the rules of their language.
+    langs: list[list[str]] = field(default_factory=list)
 
     @property
     def numeric_columns(self) -> list[bool]:

@@ -49,6 +49,23 @@ def language_tag(code: Any) -> str:
     return text if _LANGUAGE_TAG_RE.fullmatch(text) else UNDETERMINED_LANGUAGE
 
 
+def word_languages(samples: list[dict[str, Any]]) -> dict[str, str]:
+    """The ``lang`` of each word of the explained e-mails, for the report's word lists and tables.
+
+    A word takes its e-mail's tag (:func:`language_tag`); a word seen in e-mails of different (or
+    undetermined) languages gets :data:`UNDETERMINED_LANGUAGE`. Only e-mails whose Integrated Gradients
+    converged count: the aggregate word lists are computed from those alone.
+    """
+    tags: dict[str, set[str]] = {}
+    for sample in samples:
+        if sample["integrated_gradients"].get("flagged"):
+            continue
+        tag = language_tag(sample.get("language"))
+        for word in sample["words"]:
+            tags.setdefault(str(word["text"]), set()).add(tag)
+    return {word: next(iter(found)) if len(found) == 1 else UNDETERMINED_LANGUAGE for word, found in tags.items()}
+
+
 def file_name(path: str) -> str:
     """The last part of a path: the name a reader needs before the reproducibility appendix.
 

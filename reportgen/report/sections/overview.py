@@ -13,7 +13,7 @@ from typing import Any
 from reportgen.names import OUTCOME_NAMES
 from reportgen.report import figures, wording
 from reportgen.report.document import Block, Paragraph, Section, Table
-from reportgen.report.sections.common import chart
+from reportgen.report.sections.common import UNDETERMINED_LANGUAGE, chart, word_languages
 
 _INTRO = "Scores explain the spam log-odds: positive values push toward spam, negative toward ham."
 
@@ -134,6 +134,7 @@ def _modality_blocks(context: OverviewInput) -> list[Block]:
 def _top_word_blocks(context: OverviewInput) -> list[Block]:
     top = context.results["aggregate"]["top_words"]
     min_count = context.results["methods"].get("top_words", {}).get("min_count")
+    languages = word_languages(context.samples)
     blocks: list[Block] = []
     for cls, colour in (("spam", "red"), ("ham", "blue")):
         if not top[cls]:
@@ -155,7 +156,8 @@ def _top_word_blocks(context: OverviewInput) -> list[Block]:
                     f"mean score (log-odds) over the e-mails it was seen in.",
             columns=["Word", "Kind", "Among strongest in", "Seen in", "Mean score"],
             rows=[[w["word"], w.get("kind", "word"), w["count"], w.get("n_seen", w["count"]), w["mean_score"]]
-                  for w in top[cls]]))
+                  for w in top[cls]],
+            langs=[[languages.get(str(w["word"]), UNDETERMINED_LANGUAGE), "", "", "", ""] for w in top[cls]]))
     return blocks
 
 

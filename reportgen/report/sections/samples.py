@@ -315,6 +315,8 @@ def _top_words(context: SampleInput) -> list[Block]:
     toward_ham = [w for w in ranked if float(w["score"]) <= -floor][:5]
     if not (toward_spam or toward_ham):
         return []  # the text caption already says every word is negligible
+    lang = language_tag(context.sample.get("language"))
+    pairs = list(zip_longest(toward_spam, toward_ham))
     return [Table(
         name=f"{context.asset_prefix}-top_words",
         caption=f"{context.unreliable}The words of this e-mail with the strongest push in each direction (log-odds; "
@@ -322,7 +324,8 @@ def _top_words(context: SampleInput) -> list[Block]:
         columns=["Toward spam", "Score", "Toward ham", "Score"],
         rows=[[s["text"] if s else "", float(s["score"]) if s else "", h["text"] if h else "",
                float(h["score"]) if h else ""]
-              for s, h in zip_longest(toward_spam, toward_ham)])]
+              for s, h in pairs],
+        langs=[[lang if s else "", "", lang if h else "", ""] for s, h in pairs])]
 
 
 def _attention(context: SampleInput) -> list[Block]:
@@ -414,7 +417,8 @@ def _occlusion(context: SampleInput) -> list[Block]:
                   [v for row in occlusion["image_scores"] for v in row],
                   [f"row {i // columns + 1} col {i % columns + 1}" for i in range(n_rows * columns)]),
     }
-    rows = []
+    rows, langs = [], []
+    lang = language_tag(sample.get("language"))
     for modality, (title, ig, occluded, names) in units.items():
         agreement = occlusion["agreement"][modality]
         if agreement is None or occluded is None:
@@ -423,6 +427,7 @@ def _occlusion(context: SampleInput) -> list[Block]:
                      for s in (ig, occluded)]
         rows.append([title, "n/a" if agreement["spearman"] is None else float(agreement["spearman"]),
                      "n/a" if agreement["top5_overlap"] is None else float(agreement["top5_overlap"]), *strongest])
+        langs.append(["", "", "", lang, lang] if modality == "text" else [""] * 5)  # patch names are English
     return [
         context.raster(
             "occlusion",
@@ -439,7 +444,7 @@ def _occlusion(context: SampleInput) -> list[Block]:
                       "(1 = same order, 0 = unrelated) and the share of the five units with the largest |score| "
                       "that both name; the three strongest units by each method.",
               columns=["Units", "Spearman", "Top-5 overlap", "Strongest by IG", "Strongest by occlusion"],
-              rows=rows, decimals=2),
+              rows=rows, decimals=2, langs=langs),
     ]
 
 

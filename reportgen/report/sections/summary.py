@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from reportgen.report import wording
-from reportgen.report.document import Block, Facts, Paragraph, Section
-from reportgen.report.sections.common import file_name, pct
+from reportgen.report.document import Block, Facts, Paragraph, Section, TextRun
+from reportgen.report.sections.common import UNDETERMINED_LANGUAGE, file_name, pct, word_languages
 from reportgen.report.sections.trust import summary_sentence
 
 
@@ -32,7 +32,7 @@ def summary_section(results: dict[str, Any]) -> Section:
     blocks += _verdict_paragraphs(results)
     if samples:
         blocks.append(_agreement_paragraph(aggregate["ig_agreement"]))
-        words = _words_paragraph(aggregate["top_words"])
+        words = _words_paragraph(aggregate["top_words"], word_languages(samples))
         if words is not None:
             blocks.append(words)
         blocks.append(Paragraph(f"Can these explanations be trusted? {summary_sentence(results)}"))
@@ -113,17 +113,24 @@ def _agreement_paragraph(agreement: dict[str, Any]) -> Paragraph:
     return Paragraph(text)
 
 
-def _words_paragraph(top: dict[str, list[dict[str, Any]]]) -> Paragraph | None:
-    def strongest(cls: str) -> str:
+def _words_paragraph(top: dict[str, list[dict[str, Any]]], languages: dict[str, str]) -> Paragraph | None:
+    def strongest(cls: str) -> list[TextRun]:
         # Punctuation and numbers stay in the tables (marked) but never head a sentence.
-        return ", ".join(f"“{w['word']}”" for w in [w for w in top[cls] if w.get("kind", "word") == "word"][:5])
+        words = [str(w["word"]) for w in top[cls] if w.get("kind", "word") == "word"][:5]
+        if not words:
+            return [TextRun("none")]
+        runs: list[TextRun] = []
+        for word in words:  # “word”, “word” — each word in its e-mails' language, the quotes in English
+            runs += [TextRun(", “" if runs else "“"), TextRun(word, languages.get(word, UNDETERMINED_LANGUAGE)),
+                     TextRun("”")]
+        return runs
 
-    spam, ham = strongest("spam"), strongest("ham")
-    if not (spam or ham):
+    if not any(w.get("kind", "word") == "word" for cls in ("spam", "ham") for w in top[cls]):
         return Paragraph("No word pushed in the same direction in enough explained e-mails to be listed; "
                          "the per-e-mail sections show each e-mail's own strongest words.")
-    return Paragraph(f"Words that most often push toward spam: {spam or 'none'}. Words that most often push toward "
-                     f"ham: {ham or 'none'} (numbers in the word tables).")
+    return Paragraph.from_runs([TextRun("Words that most often push toward spam: "), *strongest("spam"),
+                                TextRun(". Words that most often push toward ham: "), *strongest("ham"),
+                                TextRun(" (numbers in the word tables).")])
 
 
 def _key_facts(model: dict[str, Any], dataset: dict[str, Any], metrics: dict[str, Any] | None, explained: int,
