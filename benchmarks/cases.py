@@ -480,22 +480,15 @@ def case_whole_set_shapley(device: str, quick: bool) -> dict:
     }
 
 
-def case_ig_adaptive_demo(device: str, quick: bool) -> dict:
-    """Adaptive IG (16 doubling to 256) vs fixed 16 and fixed 128 steps on the shipped demo model.
-
-    The demo's explained rows (``choose_rows``) of its held-out corpus: seconds per e-mail, steps
-    used, and completeness gaps. A trained model, unlike the random-weight cases above.
-    """
-    import torch
-
+def _demo_world(device: str, quick: bool) -> tuple[Any, Any, Any, list[int], dict[int, int]]:
+    """The shipped demo model, its preprocessor and held-out corpus (in a temporary folder), and the rows
+    ``reportgen demo`` explains: ``(loaded, preprocessor, dataset, rows, index_of_row)``."""
     from reportgen.demo.corpus import write_demo_corpus
     from reportgen.demo.pipeline import ASSETS, choose_rows, demo_assets
-    from reportgen.explain.ig import integrated_gradients
     from reportgen.mmtd.checkpoint import load_mmtd
     from reportgen.mmtd.edp import load_edp
     from reportgen.mmtd.preprocessing import load_preprocessor
 
-    torch.set_num_threads(1)  # as `reportgen demo` runs it
     assets = demo_assets(ASSETS)
     folder = Path(tempfile.mkdtemp())
     csv = write_demo_corpus(folder, n=assets.corpus_size, seed=assets.corpus_seed)
@@ -504,7 +497,21 @@ def case_ig_adaptive_demo(device: str, quick: bool) -> dict:
                                      assets.max_length)
     dataset = load_edp(csv, folder / "pics")
     rows = choose_rows(dataset.frame, 1 if quick else 3)
-    index_of = {row: i for i, row in enumerate(dataset.rows)}
+    return loaded, preprocessor, dataset, rows, {row: i for i, row in enumerate(dataset.rows)}
+
+
+def case_ig_adaptive_demo(device: str, quick: bool) -> dict:
+    """Adaptive IG (16 doubling to 256) vs fixed 16 and fixed 128 steps on the shipped demo model.
+
+    The demo's explained rows (``choose_rows``) of its held-out corpus: seconds per e-mail, steps
+    used, and completeness gaps. A trained model, unlike the random-weight cases above.
+    """
+    import torch
+
+    from reportgen.explain.ig import integrated_gradients
+
+    torch.set_num_threads(1)  # as `reportgen demo` runs it
+    loaded, preprocessor, dataset, rows, index_of = _demo_world(device, quick)
     plans = {"fixed_16": dict(ig_steps=16, ig_max_steps=16), "fixed_128": dict(ig_steps=128, ig_max_steps=128),
              "adaptive_16_256": dict(ig_steps=16, ig_max_steps=256)}
     out: dict[str, Any] = {"rows": len(rows)}
@@ -637,12 +644,8 @@ def case_gradient_shap(device: str, quick: bool) -> dict:
     import torch
 
     from reportgen.claims import ig_relative_delta
-    from reportgen.demo.corpus import generate_email, render_email, write_demo_corpus
-    from reportgen.demo.pipeline import ASSETS, choose_rows, demo_assets
+    from reportgen.demo.corpus import generate_email, render_email
     from reportgen.explain.registry import SampleContext
-    from reportgen.mmtd.checkpoint import load_mmtd
-    from reportgen.mmtd.edp import load_edp
-    from reportgen.mmtd.preprocessing import load_preprocessor
 
     options = _explain_options(methods=("gradient_shap",))
     names = ("integrated_gradients", "gradient_shap")
@@ -658,15 +661,7 @@ def case_gradient_shap(device: str, quick: bool) -> dict:
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as `reportgen demo` runs it
-    assets = demo_assets(ASSETS)
-    folder = Path(tempfile.mkdtemp())
-    csv = write_demo_corpus(folder, n=assets.corpus_size, seed=assets.corpus_seed)
-    loaded = load_mmtd(assets.checkpoint, device=device)
-    preprocessor = load_preprocessor(str(assets.tokenizer), None, int(loaded.info.config.image.image_size),
-                                     assets.max_length)
-    dataset = load_edp(csv, folder / "pics")
-    rows = choose_rows(dataset.frame, 1 if quick else 3)
-    index_of = {row: i for i, row in enumerate(dataset.rows)}
+    loaded, preprocessor, dataset, rows, index_of = _demo_world(device, quick)
     demo = []
     for row in rows:
         i = index_of[row]
