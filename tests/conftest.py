@@ -8,21 +8,25 @@ worker, so a module's fixtures (tiny models, rendered reports) are built once, a
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 #: Most workers ``-n auto`` starts: each holds torch, matplotlib and WeasyPrint (~1 GB at its peak).
 MAX_WORKERS = 8
 
 
-#: Test files that build the same costly object once per process (tests/planted.py trains the
-#: planted-signal model): ``--dist loadfile`` sends each group to a single worker, which builds it once.
+#: Test files that build the same costly object once per process: every file that imports
+#: tests/planted.py (which trains the planted-signal model). ``--dist loadfile`` sends each group to a
+#: single worker, which then builds it once.
 SAME_WORKER = {
-    "tests/test_faithfulness.py": "planted-signal model",
-    "tests/test_occlusion.py": "planted-signal model",
-    "tests/test_sanity.py": "planted-signal model",
+    f"tests/{path.name}": "planted-signal model"
+    for path in Path(__file__).parent.glob("test_*.py") if "from tests.planted import" in path.read_text("utf-8")
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: no error where it is not installed
 def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
     """``--dist loadfile`` with the files of :data:`SAME_WORKER` kept together (other modes: xdist's own)."""
     if config.getvalue("dist") != "loadfile":
@@ -37,9 +41,13 @@ def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
     return LoadFileKeepingGroups(config, log)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: Any) -> int:
-    """``-n auto``: one worker per CPU this process may use, as joblib counts them (affinity and
-    container CPU quotas honoured; xdist's own count sees every CPU of the host), at most :data:`MAX_WORKERS`."""
+    """``-n auto``: one worker per CPU this process may use, as joblib counts them, at most :data:`MAX_WORKERS`.
+
+    joblib honours CPU affinity and container CPU quotas; xdist's own count ignores the quotas (and,
+    where psutil is installed, the affinity too), which would start a worker per CPU of the host.
+    """
     from joblib import cpu_count
 
     return max(1, min(cpu_count(), MAX_WORKERS))
