@@ -543,7 +543,7 @@ def case_faithfulness(device: str, quick: bool) -> dict:
     """
     from reportgen.analysis.sanity import SanityItem, ig_explainer, randomisation_check
     from reportgen.demo.corpus import generate_email, render_email
-    from reportgen.explain.registry import SampleContext, methods
+    from reportgen.explain.registry import SampleContext
     from reportgen.explain.words import merge_wordpieces
 
     model = full_size_model(device)
@@ -553,20 +553,9 @@ def case_faithfulness(device: str, quick: bool) -> dict:
     picture = render_email(generate_email(3, seed=0))
     encoded = {k: v.to(device) for k, v in preprocessor.encode([text], [picture]).items()}
     options = _explain_options()
-    registry = methods()
-
-    def run(names: tuple[str, ...], context: SampleContext) -> dict[str, float]:
-        seconds = {}
-        for name in names:
-            start = time.perf_counter()
-            context.results.update(registry[name].explain(context))
-            _sync(device)
-            seconds[name] = time.perf_counter() - start
-        return seconds
-
     warm = SampleContext(model, encoded, SPECIAL_IDS, _explain_options(ig_steps=2), text=text,
                          preprocessor=preprocessor)
-    run(("integrated_gradients",), warm)  # warm-up (allocator, Captum hooks)
+    _timed_methods(warm, ("integrated_gradients",), device)  # warm-up (allocator, Captum hooks)
     context = SampleContext(model, encoded, SPECIAL_IDS, options, text=text, preprocessor=preprocessor)
     # Rows through each encoder per method: the cost in passes, which background load does not change.
     rows = {"text": 0, "image": 0}
@@ -586,7 +575,7 @@ def case_faithfulness(device: str, quick: bool) -> dict:
     # The attention pass runs in every report and leaves the encoder states the checks reuse.
     for name in ("attention", "integrated_gradients", "occlusion", "faithfulness"):
         rows.update(text=0, image=0)
-        seconds.update(run((name,), context))
+        seconds.update(_timed_methods(context, (name,), device))
         passes[name] = dict(rows)
     load_after = os.getloadavg()
     del model.encode_text, model.encode_image
